@@ -1,0 +1,260 @@
+/**
+ * One typed configuration for the whole pipeline, read by the CDK app, the local cloud, the processor and
+ * the CLI alike. User options are all optional; {@link resolveConfig} applies every default once and
+ * validates eagerly, with messages that show the value received and the rule it broke.
+ */
+import { z } from 'zod';
+import { ConfigError, describeValue, formatPath } from './errors.ts';
+
+/** Tumbling window sizes a rollup may use. */
+export const WINDOWS = ['1m', '5m', '15m', '1h', '1d'] as const;
+export type WindowSize = (typeof WINDOWS)[number];
+/** Window size in milliseconds. */
+export const WINDOW_MS: Readonly<Record<WindowSize, number>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+};
+
+/** Statistics a rollup keeps per metric. All are mergeable (commutative monoids). */
+export const STATS = ['count', 'sum', 'min', 'max'] as const;
+export type Stat = (typeof STATS)[number];
+
+const intIn = (min: number, max: number, what = 'an integer') =>
+  z
+    .number({ error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}` })
+    .int({ error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}` })
+    .min(min, { error: (iss) => `must be between ${min} and ${max}; received ${describeValue(iss.input)}` })
+    .max(max, { error: (iss) => `must be between ${min} and ${max}; received ${describeValue(iss.input)}` });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (iss) => `must be one of ${values.join(', ')}; received ${describeValue(iss.input)}`,
+  });
+
+const resourceName = (pattern: RegExp, rule: string) =>
+  z.string().regex(pattern, { error: (iss) => `${rule}; received ${describeValue(iss.input)}` });
+
+const streamName = resourceName(/^[a-zA-Z0-9_.-]{1,128}$/, 'must be 1-128 characters of [a-zA-Z0-9_.-]');
+const tableName = resourceName(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 characters of [a-zA-Z0-9_.-]');
+const deliveryName = resourceName(/^[a-zA-Z0-9_.-]{1,64}$/, 'must be 1-64 characters of [a-zA-Z0-9_.-]');
+const bucketName = resourceName(
+  /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  'must be an S3 bucket name: 3-63 characters of [a-z0-9.-]',
+);
+const prefix = resourceName(/^([^/].*\/)?$/, 'must be empty or end with "/" and not start with "/"');
+
+const GROUP_BY_RE = /^(source|type|dims\.[A-Za-z_][A-Za-z0-9_]*)$/;
+
+const RollupSchema = z.strictObject({
+  /** Rollup name: 1–48 characters, `[a-z][a-z0-9_]*`. Part of every item key, so never rename a live one. */
+  name: resourceName(/^[a-z][a-z0-9_]{0,47}$/, 'must be 1-48 characters matching [a-z][a-z0-9_]*'),
+  /** Event `type` this rollup folds, or `*` for all. @default '*' */
+  eventType: z.string().min(1).max(64).default('*'),
+  /** Metric names to aggregate. Empty means a count-only rollup. @default [] */
+  metrics: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).max(32).default([]),
+  /** Group-by keys: `source`, `type` or `dims.<name>`. Empty means one series. @default [] */
+  by: z
+    .array(
+      z.string().regex(GROUP_BY_RE, {
+        error: (iss) => `must be source, type or dims.<name>; received ${describeValue(iss.input)}`,
+      }),
+    )
+    .max(4)
+    .default([]),
+  /** Event-time tumbling windows. @default ['1m', '1h'] */
+  windows: z.array(oneOf(WINDOWS)).min(1).default(['1m', '1h']),
+  /** Statistics kept per metric. @default ['count', 'sum', 'min', 'max'] with metrics, else ['count'] */
+  stats: z.array(oneOf(STATS)).min(1).optional(),
+}).transform((r) => ({
+  ...r,
+  stats: r.stats ?? (r.metrics.length > 0 ? [...STATS] : (['count'] as Stat[])),
+}));
+
+const ConfigSchema = z.strictObject({
+  /** AWS region (locally only echoed in ARNs). @default 'us-east-1' */
+  region: z.string().min(1).default('us-east-1'),
+  stream: z
+    .strictObject({
+      /** Kinesis stream name. @default 'shardline-events' */
+      name: streamName.default('shardline-events'),
+      /** Provisioned shard count, 1–500. @default 4 */
+      shardCount: intIn(1, 500).default(4),
+      /** Capacity mode. ON_DEMAND ignores `shardCount` on AWS. @default 'PROVISIONED' */
+      mode: oneOf(['PROVISIONED', 'ON_DEMAND']).default('PROVISIONED'),
+      /** Retention in hours, 24–8760. @default 24 */
+      retentionHours: intIn(24, 8760).default(24),
+    })
+    .prefault({}),
+  eventSource: z
+    .strictObject({
+      /** Records per invocation, 1–10,000 (AWS default 100). @default 500 */
+      batchSize: intIn(1, 10_000).default(500),
+      /** Seconds to gather records before invoking, 0–300 (AWS default 0). @default 1 */
+      maximumBatchingWindowInSeconds: intIn(0, 300).default(1),
+      /** Where a new mapping starts reading. @default 'TRIM_HORIZON' */
+      startingPosition: oneOf(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default('TRIM_HORIZON'),
+      /** Unix seconds; required with AT_TIMESTAMP. */
+      startingPositionTimestamp: z.number().nonnegative().optional(),
+      /** Split a failing batch in two and retry each half (splits do not count as retries). @default true */
+      bisectBatchOnFunctionError: z.boolean().default(true),
+      /** Retries after a function error, -1 (infinite) to 10,000. @default 10 */
+      maximumRetryAttempts: intIn(-1, 10_000).default(10),
+      /** Discard records older than this, -1 (never) or 60–604,800 seconds. @default -1 */
+      maximumRecordAgeInSeconds: z
+        .number()
+        .int()
+        .refine((n) => n === -1 || (n >= 60 && n <= 604_800), {
+          error: (iss) => `must be -1 or between 60 and 604800; received ${describeValue(iss.input)}`,
+        })
+        .default(-1),
+      /** Let the handler report the first failed record instead of failing the whole batch. @default true */
+      reportBatchItemFailures: z.boolean().default(true),
+      /**
+       * Concurrent batches per shard. Exact rollups need per-shard order (the watermark fence is per shard),
+       * so only 1 is accepted; see the README's "Exactly once" section. @default 1
+       */
+      parallelizationFactor: z
+        .literal(1, {
+          error: (iss) =>
+            `must be 1: exact rollups fence writes by a per-shard watermark, which needs in-order batches per shard; received ${describeValue(iss.input)}`,
+        })
+        .default(1),
+      /** Function timeout in seconds, 1–900. @default 60 */
+      functionTimeoutSeconds: intIn(1, 900).default(60),
+    })
+    .prefault({}),
+  table: z
+    .strictObject({
+      /** DynamoDB table of aggregates. @default 'shardline-aggregates' */
+      name: tableName.default('shardline-aggregates'),
+      /** Days an aggregate item lives, per window size (DynamoDB TTL). */
+      ttlDays: z
+        .strictObject({
+          '1m': intIn(1, 3650).default(7),
+          '5m': intIn(1, 3650).default(30),
+          '15m': intIn(1, 3650).default(30),
+          '1h': intIn(1, 3650).default(90),
+          '1d': intIn(1, 3650).default(730),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  archive: z
+    .strictObject({
+      /** Archive bucket (locally `<data-dir>/s3/<bucket>`). @default 'shardline-archive' */
+      bucket: bucketName.default('shardline-archive'),
+      /** Firehose delivery stream reading the Kinesis stream. @default 'shardline-archive' */
+      deliveryStreamName: deliveryName.default('shardline-archive'),
+      /** Table (Glue and local view) over the raw archive. @default 'events' */
+      tableName: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('events'),
+      /** Prefix of the raw archive: hour partitions by arrival time. */
+      rawPrefix: prefix.default('raw/dt=!{timestamp:yyyy-MM-dd-HH}/'),
+      /** Prefix of records Firehose could not convert or deliver. */
+      errorPrefix: prefix.default('errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd-HH}/'),
+      /** Buffer size hint, 1–128 MiB; Parquet conversion needs at least 64. @default 64 */
+      bufferSizeMiB: intIn(1, 128).default(64),
+      /** Buffer interval hint, 0–900 seconds. @default 60 */
+      bufferIntervalSeconds: intIn(0, 900).default(60),
+      /** Object format: Parquet (record format conversion), or JSON lines optionally gzipped. @default 'parquet' */
+      format: oneOf(['parquet', 'json', 'json.gz']).default('parquet'),
+    })
+    .prefault({}),
+  quarantine: z
+    .strictObject({
+      /** Direct PUT delivery stream for invalid records. @default 'shardline-quarantine' */
+      deliveryStreamName: deliveryName.default('shardline-quarantine'),
+      /** Table over the quarantine archive. @default 'quarantine' */
+      tableName: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('quarantine'),
+      /** Prefix of quarantined records in the archive bucket. */
+      prefix: prefix.default('quarantine/dt=!{timestamp:yyyy-MM-dd-HH}/'),
+      /** Buffer size hint, 1–128 MiB. @default 5 */
+      bufferSizeMiB: intIn(1, 128).default(5),
+      /** Buffer interval hint, 0–900 seconds. @default 60 */
+      bufferIntervalSeconds: intIn(0, 900).default(60),
+    })
+    .prefault({}),
+  processing: z
+    .strictObject({
+      /** Events whose time is this far behind their arrival are late (quarantined as `late`), 0–604,800 s. @default 3600 */
+      allowedLatenessSeconds: intIn(0, 604_800).default(3600),
+      /** Events whose time is this far ahead of their arrival are quarantined as `future_timestamp`, 0–86,400 s. @default 300 */
+      maxFutureSkewSeconds: intIn(0, 86_400).default(300),
+    })
+    .prefault({}),
+  athena: z
+    .strictObject({
+      /** Glue database. @default 'shardline' */
+      database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('shardline'),
+      /** Athena workgroup. @default 'shardline' */
+      workgroup: z.string().min(1).max(128).default('shardline'),
+      /** Cancel queries scanning more than this, at least 10,000,000 bytes. @default 10_000_000_000 */
+      bytesScannedCutoffPerQuery: z.number().int().min(10_000_000).default(10_000_000_000),
+    })
+    .prefault({}),
+  /** The rollups to maintain. Names must be unique. */
+  rollups: z
+    .array(RollupSchema)
+    .min(1)
+    .prefault(() => DEFAULT_ROLLUPS.map((r) => ({ ...r }))),
+});
+
+/** Configuration as users write it: every field optional. */
+export type ShardlineConfigInput = z.input<typeof ConfigSchema>;
+/** Configuration with every default applied and every rule checked. */
+export type ResolvedConfig = z.output<typeof ConfigSchema>;
+export type RollupConfig = ResolvedConfig['rollups'][number];
+export type RollupInput = z.input<typeof RollupSchema>;
+
+/** The rollups used when the config names none. */
+export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
+  {
+    name: 'site_telemetry',
+    eventType: 'telemetry',
+    metrics: ['temperature', 'humidity', 'battery'],
+    by: ['dims.site'],
+    windows: ['1m', '1h'],
+  },
+  { name: 'device_temperature', eventType: 'telemetry', metrics: ['temperature'], by: ['source'], windows: ['1h'] },
+  { name: 'events_by_type', by: ['type'], windows: ['1m', '1h'] },
+];
+
+/**
+ * Applies defaults and validates. Throws one {@link ConfigError} listing every problem.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({ stream: { shardCount: 2 } });
+ * config.eventSource.batchSize; // 500
+ * ```
+ */
+export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`invalid Shardline config:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [i, r] of config.rollups.entries()) {
+    if (names.has(r.name)) problems.push(`  rollups[${i}].name: duplicate rollup name "${r.name}"`);
+    names.add(r.name);
+    if (r.metrics.length === 0 && r.stats.some((s) => s !== 'count')) {
+      problems.push(`  rollups[${i}].stats: a rollup without metrics can only count; received ${r.stats.join(',')}`);
+    }
+    if (new Set(r.windows).size !== r.windows.length) problems.push(`  rollups[${i}].windows: duplicate window`);
+  }
+  if (config.archive.format === 'parquet' && config.archive.bufferSizeMiB < 64) {
+    problems.push(
+      `  archive.bufferSizeMiB: Firehose Parquet conversion needs at least 64; received ${config.archive.bufferSizeMiB}`,
+    );
+  }
+  if (config.eventSource.startingPosition === 'AT_TIMESTAMP' && config.eventSource.startingPositionTimestamp === undefined) {
+    problems.push('  eventSource.startingPositionTimestamp: required when startingPosition is AT_TIMESTAMP');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid Shardline config:\n${problems.join('\n')}`);
+  return config;
+}

@@ -1,0 +1,27 @@
+/**
+ * A quarantined record as the processor sends it to the quarantine delivery stream (one JSON object per
+ * line, newline-terminated). Keeps the original bytes, so nothing is ever lost; distinct by
+ * (`shardId`, `sequenceNumber`, `subSequenceNumber`), since a replayed batch may send a record twice.
+ */
+import type { QuarantineReason } from './envelope.ts';
+
+export interface QuarantineRecord {
+  /** Machine-readable reason. */
+  reason: QuarantineReason;
+  /** Human-readable detail: what was received and what was expected. */
+  detail: string;
+  shardId: string;
+  sequenceNumber: string;
+  /** Index of the user record inside a KPL aggregate; 0 for a plain record. */
+  subSequenceNumber: number;
+  partitionKey: string;
+  /** `eventId` when the record parsed far enough to have one. */
+  eventId: string | null;
+  /** Original bytes, base64 (of the user record, after KPL deaggregation when that succeeded). */
+  data: string;
+  /** Arrival time at the stream, ISO-8601. */
+  approximateArrivalTimestamp: string;
+  eventSourceARN: string;
+  /** When the processor quarantined it, ISO-8601. */
+  quarantinedAt: string;
+}

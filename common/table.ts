@@ -1,0 +1,85 @@
+/**
+ * The aggregates table layout: a contract shared by the processor (writer), readers, the local cloud
+ * (which creates the table) and the CDK app (which declares it).
+ *
+ * - Aggregate item: `pk` = `<rollup>#<window>#<dims>#<window start ISO>` (see `aggregateKey`), `sk` = shard id.
+ *   Only that shard's processor writes it; readers Query one `pk` and merge the shard items.
+ * - Shard checkpoint item: `pk` = {@link SHARDS_PK}, `sk` = shard id: per-shard counters and progress.
+ * - GSI {@link RANGE_INDEX}: `gpk` = `<rollup>#<window>`, `gsk` = `<window start ISO>#<dims>#<shard id>`,
+ *   to list a rollup over a time range without knowing its dims.
+ */
+export const SHARDS_PK = '_shards';
+export const RANGE_INDEX = 'byRollupTime';
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** Attribute names of an aggregate item. */
+export interface AggregateItem {
+  pk: string;
+  /** Shard id that wrote this partial item. */
+  sk: string;
+  rollup: string;
+  window: string;
+  /** Encoded dims (`encodeDims`). */
+  dims: string;
+  /** Window start, epoch ms UTC. */
+  windowStart: number;
+  /** Events folded (also inside `state`, duplicated here for operators and cheap projections). */
+  count: number;
+  /** `encodeState(AggState)`: exact JSON. */
+  state: string;
+  /** Position (fixed-width sequence number) of the last record folded in: the exactly-once fence. */
+  wm: string;
+  gpk: string;
+  gsk: string;
+  /** Expiry, epoch seconds (DynamoDB TTL). */
+  ttl: number;
+  updatedAt: number;
+}
+
+/** Attribute names of a shard checkpoint item. */
+export interface ShardCheckpointItem {
+  pk: typeof SHARDS_PK;
+  sk: string;
+  /** Valid events folded into rollups. */
+  aggregated: number;
+  /** Records quarantined (distinct by shard and position), late ones included. */
+  quarantined: number;
+  /** Of those, quarantined as late. */
+  late: number;
+  /** Kinesis records (before KPL deaggregation). */
+  records: number;
+  /** Quarantine counts by reason, JSON `{reason: n}`. */
+  reasons: string;
+  wm: string;
+  /** Arrival time (epoch ms) of the last record processed. */
+  lastArrival: number;
+  updatedAt: number;
+}
+
+/** Key schema and indexes in SDK `CreateTable` terms (on-demand billing). */
+export function tableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' as const },
+      { AttributeName: 'sk', AttributeType: 'S' as const },
+      { AttributeName: 'gpk', AttributeType: 'S' as const },
+      { AttributeName: 'gsk', AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: RANGE_INDEX,
+        KeySchema: [
+          { AttributeName: 'gpk', KeyType: 'HASH' as const },
+          { AttributeName: 'gsk', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The fold: turns a batch of validated events into one aggregate delta per touched item.
+ *
+ * Pure: no IO, no clock. Each delta remembers which inputs made it (`members`) and the stream positions
+ * they span, so the writer can re-fold only the records past a stored watermark when a retried or
+ * partially applied batch meets an item that already holds some of them.
+ */
+import type { ShardlineEvent } from '../../common/envelope.ts';
+import { type AggregateKey, aggregateKey, type CompiledRollup, encodeDims, windowStart } from './rollup.ts';
+import { type AggState, addValues, emptyState } from './state.ts';
+
+export interface FoldInput {
+  /** Fixed-width stream position of the Kinesis record that carried the event (see `toPosition`). */
+  readonly position: string;
+  readonly event: ShardlineEvent;
+}
+
+export interface ItemDelta {
+  readonly key: AggregateKey;
+  /** `aggregateKey(key)`, precomputed. */
+  readonly pk: string;
+  readonly rollup: CompiledRollup;
+  state: AggState;
+  /** Indices into the fold's inputs, ascending. */
+  readonly members: number[];
+  /** Lowest and highest position folded into `state`. */
+  lo: string;
+  hi: string;
+}
+
+/**
+ * Folds `inputs` (in stream order) into deltas keyed by partition key.
+ * Inputs must be ordered by position, as a shard's records are.
+ */
+export function foldBatch(rollups: readonly CompiledRollup[], inputs: readonly FoldInput[]): Map<string, ItemDelta> {
+  const out = new Map<string, ItemDelta>();
+  for (let i = 0; i < inputs.length; i++) {
+    const { event, position } = inputs[i]!;
+    for (const rollup of rollups) {
+      if (!rollup.matches(event)) continue;
+      const dims = encodeDims(rollup.dimValues(event));
+      for (const w of rollup.windows) {
+        const key: AggregateKey = { rollup: rollup.name, window: w.size, dims, windowStart: windowStart(event.ts, w.ms) };
+        const pk = aggregateKey(key);
+        let delta = out.get(pk);
+        if (delta === undefined) {
+          delta = { key, pk, rollup, state: emptyState(), members: [], lo: position, hi: position };
+          out.set(pk, delta);
+        }
+        addValues(delta.state, rollup.metrics, event.metrics);
+        delta.members.push(i);
+        delta.hi = position;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Re-folds the part of `delta` whose positions are strictly after `watermark`.
+ * Returns `undefined` when every member is at or before it (the item already holds them all).
+ */
+export function refoldAfter(
+  delta: ItemDelta,
+  inputs: readonly FoldInput[],
+  watermark: string,
+): { state: AggState; lo: string; hi: string } | undefined {
+  const state = emptyState();
+  let lo: string | undefined;
+  let hi = watermark;
+  for (const i of delta.members) {
+    const input = inputs[i]!;
+    if (input.position <= watermark) continue;
+    if (lo === undefined) lo = input.position;
+    hi = input.position;
+    addValues(state, delta.rollup.metrics, input.event.metrics);
+  }
+  return lo === undefined ? undefined : { state, lo, hi };
+}

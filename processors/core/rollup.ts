@@ -1,0 +1,88 @@
+/**
+ * Rollups compiled from the config into fast matchers and key builders.
+ *
+ * An aggregate item is identified by (rollup, window size, dims, window start) and, in DynamoDB, by the
+ * shard that wrote it. The key strings here are the table's partition keys; their format is a contract
+ * with readers and with reconcile.
+ */
+import type { RollupConfig, WindowSize } from '../../common/config.ts';
+import { WINDOW_MS } from '../../common/config.ts';
+import type { ShardlineEvent } from '../../common/envelope.ts';
+
+export interface CompiledRollup {
+  readonly config: RollupConfig;
+  readonly name: string;
+  readonly metrics: readonly string[];
+  readonly windows: readonly { size: WindowSize; ms: number }[];
+  /** Whether the event belongs to this rollup. */
+  matches(event: ShardlineEvent): boolean;
+  /** Group-by values of the event, in `by` order; a missing dim is the empty string. */
+  dimValues(event: ShardlineEvent): string[];
+}
+
+export function compileRollup(config: RollupConfig): CompiledRollup {
+  const getters = config.by.map((key): ((e: ShardlineEvent) => string) => {
+    if (key === 'source') return (e) => e.source;
+    if (key === 'type') return (e) => e.type;
+    const dim = key.slice('dims.'.length);
+    return (e) => e.dims[dim] ?? '';
+  });
+  const type = config.eventType;
+  const metrics = config.metrics;
+  return {
+    config,
+    name: config.name,
+    metrics,
+    windows: config.windows.map((size) => ({ size, ms: WINDOW_MS[size] })),
+    matches:
+      type === '*'
+        ? metrics.length === 0
+          ? () => true
+          : (e) => metrics.some((m) => e.metrics[m] !== undefined)
+        : metrics.length === 0
+          ? (e) => e.type === type
+          : (e) => e.type === type && metrics.some((m) => e.metrics[m] !== undefined),
+    dimValues: (e) => getters.map((g) => g(e)),
+  };
+}
+
+export function compileRollups(configs: readonly RollupConfig[]): CompiledRollup[] {
+  return configs.map(compileRollup);
+}
+
+/** Start of the tumbling window containing `ts` (epoch ms, UTC). */
+export function windowStart(ts: number, windowMs: number): number {
+  return Math.floor(ts / windowMs) * windowMs;
+}
+
+/** Encodes dim values unambiguously: each URI-encoded, joined by `,` (so `#` and `,` never appear raw). */
+export function encodeDims(values: readonly string[]): string {
+  return values.map(encodeURIComponent).join(',');
+}
+
+export function decodeDims(key: string, arity: number): string[] {
+  if (arity === 0) return [];
+  return key.split(',').map(decodeURIComponent);
+}
+
+/** Identity of one aggregate (all shards' items for it share the partition key). */
+export interface AggregateKey {
+  readonly rollup: string;
+  readonly window: WindowSize;
+  /** Encoded dims ({@link encodeDims}). */
+  readonly dims: string;
+  /** Window start, epoch ms UTC. */
+  readonly windowStart: number;
+}
+
+/** `<rollup>#<window>#<dims>#<window start ISO>`: the DynamoDB partition key of an aggregate. */
+export function aggregateKey(k: AggregateKey): string {
+  return `${k.rollup}#${k.window}#${k.dims}#${new Date(k.windowStart).toISOString()}`;
+}
+
+export function parseAggregateKey(pk: string): AggregateKey {
+  const parts = pk.split('#');
+  if (parts.length !== 4) throw new RangeError(`not an aggregate key: ${pk}`);
+  const [rollup, window, dims, start] = parts as [string, WindowSize, string, string];
+  return { rollup, window, dims, windowStart: Date.parse(start) };
+}
