@@ -16,8 +16,13 @@ export interface ClientOptions {
   region?: string;
   /** Max attempts of the SDK's standard retry strategy. @default 5 */
   maxAttempts?: number;
-  /** Extra client config (tests inject middleware through `client.middlewareStack`). */
+  /** Socket timeout per request in ms. @default 30_000 */
   requestTimeoutMs?: number;
+  /**
+   * Explicit endpoint, for tests that run several emulators side by side. Normally leave it unset: the SDK
+   * reads `AWS_ENDPOINT_URL_<SERVICE>` (or `AWS_ENDPOINT_URL`) itself.
+   */
+  endpoint?: string;
 }
 
 function requestHandler(timeoutMs: number) {
@@ -34,6 +39,7 @@ function base(options: ClientOptions) {
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     maxAttempts: options.maxAttempts ?? 5,
     requestHandler: requestHandler(options.requestTimeoutMs ?? 30_000),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   };
 }
 

@@ -17,11 +17,22 @@ export interface QuarantineRecord {
   partitionKey: string;
   /** `eventId` when the record parsed far enough to have one. */
   eventId: string | null;
-  /** Original bytes, base64 (of the user record, after KPL deaggregation when that succeeded). */
+  /**
+   * Original bytes, base64 (of the user record, after KPL deaggregation when that succeeded). Records over
+   * {@link MAX_QUARANTINE_DATA_BYTES} keep only their first bytes here (Firehose caps a record at 1,000 KiB);
+   * the full bytes stay in the raw archive's error output.
+   */
   data: string;
+  /** Length of the original data in bytes. */
+  dataBytes: number;
+  /** Whether `data` holds only the first {@link MAX_QUARANTINE_DATA_BYTES} bytes. */
+  dataTruncated: boolean;
   /** Arrival time at the stream, ISO-8601. */
   approximateArrivalTimestamp: string;
   eventSourceARN: string;
   /** When the processor quarantined it, ISO-8601. */
   quarantinedAt: string;
 }
+
+/** Largest original payload a quarantine record carries whole. */
+export const MAX_QUARANTINE_DATA_BYTES = 512 * 1024;

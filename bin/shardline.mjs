@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `shardline` command. Runs the TypeScript sources directly through tsx, so a fresh clone needs no
+// build step: `npm install && npx shardline --help`.
+import { register } from 'tsx/esm/api';
+
+// The AWS SDK warns once per process that a future release will need Node 22; the CLI supports Node 20.19+
+// until then, so keep that notice out of users' terminals and JSON output.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === 'string' ? warning : warning?.message;
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'NodeVersionSupportWarning' || String(text).includes('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
+
+register();
+const { main } = await import('../cli/main.ts');
+process.exitCode = await main(process.argv);

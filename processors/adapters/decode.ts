@@ -1,0 +1,168 @@
+/**
+ * Kinesis records in, validated events or quarantine verdicts out.
+ *
+ * Base64 decode, KPL deaggregation (aws-kinesis-agg; records without the KPL magic pass through), strict
+ * UTF-8, JSON, the v1 schema, then event-time checks against the record's arrival. Every user record ends as
+ * exactly one outcome value; nothing here throws on bad data.
+ */
+import { createRequire } from 'node:module';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ResolvedConfig } from '../../common/config.ts';
+import { LIMITS, type QuarantineReason, type ShardlineEvent, validateEnvelope } from '../../common/envelope.ts';
+import { isSequenceNumber, toPosition } from '../core/position.ts';
+
+interface KplUserRecord {
+  partitionKey: string;
+  sequenceNumber: string;
+  subSequenceNumber?: number;
+  data: string;
+}
+type Deaggregate = (
+  record: { data: string; partitionKey: string; sequenceNumber: string; approximateArrivalTimestamp?: number },
+  computeChecksums: boolean,
+  done: (err: Error | null | undefined, records?: KplUserRecord[]) => void,
+) => void;
+const { deaggregateSync } = createRequire(import.meta.url)('aws-kinesis-agg') as { deaggregateSync: Deaggregate };
+
+const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Where a user record came from. */
+export interface RecordOrigin {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber: number;
+  /** `toPosition(sequenceNumber)`. */
+  readonly position: string;
+  readonly partitionKey: string;
+  /** Arrival at the stream, epoch ms. */
+  readonly arrivalMs: number;
+  readonly eventSourceARN: string;
+}
+
+export type DecodeOutcome =
+  | { readonly ok: true; readonly origin: RecordOrigin; readonly event: ShardlineEvent }
+  | {
+      readonly ok: false;
+      readonly origin: RecordOrigin;
+      readonly reason: QuarantineReason;
+      readonly detail: string;
+      readonly data: Buffer;
+      readonly eventId: string | null;
+    };
+
+/** `shardId-000000000006:4959...` → `shardId-000000000006`. */
+export function shardIdOf(record: KinesisStreamRecord): string {
+  const id = record.eventID ?? '';
+  const i = id.lastIndexOf(':');
+  return i > 0 ? id.slice(0, i) : 'shardId-unknown';
+}
+
+function isKpl(buf: Buffer): boolean {
+  return buf.length > 20 && buf[0] === KPL_MAGIC[0] && buf[1] === KPL_MAGIC[1] && buf[2] === KPL_MAGIC[2] && buf[3] === KPL_MAGIC[3];
+}
+
+/** Decodes and validates every user record of a batch, in stream order. */
+export function decodeRecords(
+  records: readonly KinesisStreamRecord[],
+  processing: ResolvedConfig['processing'],
+): DecodeOutcome[] {
+  const out: DecodeOutcome[] = [];
+  const lateMs = processing.allowedLatenessSeconds * 1000;
+  const futureMs = processing.maxFutureSkewSeconds * 1000;
+  for (const record of records) {
+    const k = record.kinesis;
+    const seq = k.sequenceNumber;
+    const base = {
+      shardId: shardIdOf(record),
+      sequenceNumber: seq,
+      position: isSequenceNumber(seq) ? toPosition(seq) : toPosition('0'),
+      partitionKey: k.partitionKey,
+      arrivalMs: Math.round(k.approximateArrivalTimestamp * 1000),
+      eventSourceARN: record.eventSourceARN,
+    };
+    const raw = Buffer.from(k.data ?? '', 'base64');
+    if (!isKpl(raw)) {
+      out.push(judge(raw, { ...base, subSequenceNumber: 0 }, lateMs, futureMs));
+      continue;
+    }
+    let users: KplUserRecord[] | undefined;
+    let failure: Error | null | undefined;
+    deaggregateSync(
+      { data: k.data, partitionKey: k.partitionKey, sequenceNumber: seq },
+      true,
+      (err, recs) => {
+        failure = err;
+        users = recs;
+      },
+    );
+    if (failure || !users) {
+      out.push({
+        ok: false,
+        origin: { ...base, subSequenceNumber: 0 },
+        reason: 'kpl_invalid',
+        detail: `KPL aggregated record could not be deaggregated: ${failure?.message ?? 'no records'}`,
+        data: raw,
+        eventId: null,
+      });
+      continue;
+    }
+    for (const [i, u] of users.entries()) {
+      const origin = { ...base, subSequenceNumber: u.subSequenceNumber ?? i, partitionKey: u.partitionKey };
+      out.push(judge(Buffer.from(u.data, 'base64'), origin, lateMs, futureMs));
+    }
+  }
+  return out;
+}
+
+function judge(data: Buffer, origin: RecordOrigin, lateMs: number, futureMs: number): DecodeOutcome {
+  const fail = (reason: QuarantineReason, detail: string, eventId: string | null = null): DecodeOutcome => ({
+    ok: false,
+    origin,
+    reason,
+    detail,
+    data,
+    eventId,
+  });
+  if (!isSequenceNumber(origin.sequenceNumber)) {
+    return fail('schema_violation', `sequenceNumber must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(origin.sequenceNumber)}`);
+  }
+  if (data.length === 0) return fail('empty_data', 'record data is empty; expected a JSON envelope');
+  if (data.length > LIMITS.maxEventBytes) {
+    return fail('oversize', `record is ${data.length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(data);
+  } catch {
+    return fail('invalid_utf8', 'record data is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const preview = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+    return fail('invalid_json', `not JSON (${(err as Error).message}); received ${JSON.stringify(preview)}`);
+  }
+  const result = validateEnvelope(value);
+  if (!result.ok) {
+    const id = typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
+    return fail(result.reason, result.detail, typeof id === 'string' ? id : null);
+  }
+  const { event } = result;
+  if (origin.arrivalMs - event.ts > lateMs) {
+    return fail(
+      'late',
+      `event time ${new Date(event.ts).toISOString()} is ${Math.round((origin.arrivalMs - event.ts) / 1000)} s before its arrival; allowed lateness is ${lateMs / 1000} s`,
+      event.eventId,
+    );
+  }
+  if (event.ts - origin.arrivalMs > futureMs) {
+    return fail(
+      'future_timestamp',
+      `event time ${new Date(event.ts).toISOString()} is ${Math.round((event.ts - origin.arrivalMs) / 1000)} s after its arrival; at most ${futureMs / 1000} s is allowed`,
+      event.eventId,
+    );
+  }
+  return { ok: true, origin, event };
+}

@@ -1,0 +1,121 @@
+/**
+ * Builders for tests: envelopes, Lambda Kinesis events exactly as the event source mapping shapes them,
+ * and an in-process dynalite with the aggregates table.
+ */
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { dynamodbClient } from '../../common/aws.ts';
+import { encodeEnvelope, type EnvelopeInput } from '../../common/envelope.ts';
+import { tableDefinition } from '../../common/table.ts';
+
+const require = createRequire(import.meta.url);
+
+export const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
+
+let counter = 0;
+export function makeEvent(overrides: Partial<EnvelopeInput> = {}): EnvelopeInput {
+  counter++;
+  return {
+    v: 1,
+    eventId: `evt-${counter.toString().padStart(8, '0')}`,
+    source: 'device-0001',
+    type: 'telemetry',
+    ts: new Date(T0).toISOString(),
+    metrics: { temperature: 21.5 },
+    dims: { site: 'berlin' },
+    ...overrides,
+  };
+}
+
+export interface RawRecord {
+  data: Buffer | string;
+  sequenceNumber: string;
+  partitionKey?: string;
+  arrivalMs?: number;
+  shardId?: string;
+}
+
+/** A record as Lambda delivers it (aws-semantics §1). */
+export function kinesisRecord(r: RawRecord): KinesisStreamRecord {
+  const shardId = r.shardId ?? 'shardId-000000000000';
+  const data = typeof r.data === 'string' ? Buffer.from(r.data) : r.data;
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: r.partitionKey ?? 'pk',
+      sequenceNumber: r.sequenceNumber,
+      data: data.toString('base64'),
+      approximateArrivalTimestamp: (r.arrivalMs ?? T0 + 1000) / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${r.sequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/shardline-processor',
+    awsRegion: 'us-east-1',
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/shardline-events',
+  };
+}
+
+/** Sequence numbers like Kinesis's: 56 digits, increasing with `i`. */
+export function seq(i: number): string {
+  return `49590338271490256608559692538361571095921575989136${String(i).padStart(6, '0')}`;
+}
+
+/** A Lambda event of envelopes with consecutive sequence numbers starting at `from`. */
+export function eventOf(envelopes: readonly (EnvelopeInput | Buffer | string)[], from = 1, shardId?: string): KinesisStreamEvent {
+  return {
+    Records: envelopes.map((e, i) =>
+      kinesisRecord({
+        data: typeof e === 'string' || Buffer.isBuffer(e) ? e : encodeEnvelope(e),
+        sequenceNumber: seq(from + i),
+        partitionKey: typeof e === 'object' && !Buffer.isBuffer(e) ? e.source : 'pk',
+        ...(shardId ? { shardId } : {}),
+      }),
+    ),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface TestDynamo {
+  client: DynamoDBClient;
+  endpoint: string;
+  tableName: string;
+  close(): Promise<void>;
+}
+
+/** An in-process dynalite with the aggregates table created. */
+export async function startTestDynamo(tableName = 'shardline-aggregates'): Promise<TestDynamo> {
+  const dynalite = require('dynalite') as (o: object) => import('node:http').Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const client = dynamodbClient({ region: 'us-east-1', maxAttempts: 2, endpoint });
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  return {
+    client,
+    endpoint,
+    tableName,
+    close: () =>
+      new Promise<void>((r) => {
+        client.destroy();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Wires the real processor to an in-process dynalite, with a recording quarantine sink (our own port, not an
+ * AWS API: the Firehose side is exercised end to end against the local Firehose).
+ */
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { ResolvedConfig } from '../../common/config.ts';
+import type { QuarantineRecord } from '../../common/quarantine.ts';
+import { SHARDS_PK } from '../../common/table.ts';
+import { aggregateCodec, checkpointCodec, countersFromItem } from '../../processors/adapters/items.ts';
+import { FencedStore } from '../../processors/adapters/store.ts';
+import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
+import { compileRollups } from '../../processors/core/rollup.ts';
+import { type AggState, decodeState, emptyState, type FinalState, finalizeState, mergeStates } from '../../processors/core/state.ts';
+import { createProcessor, type ProcessorHandler } from '../../processors/handler.ts';
+
+export interface RecordingSink {
+  records: QuarantineRecord[];
+  send(records: readonly QuarantineRecord[]): Promise<{ failed: QuarantineRecord[]; requests: number }>;
+}
+
+export function recordingSink(): RecordingSink {
+  const sink: RecordingSink = {
+    records: [],
+    async send(records) {
+      sink.records.push(...records);
+      return { failed: [], requests: 1 };
+    },
+  };
+  return sink;
+}
+
+export function testProcessor(
+  client: DynamoDBClient,
+  config: ResolvedConfig,
+  sink: Pick<RecordingSink, 'send'> = recordingSink(),
+  now: () => number = Date.now,
+): ProcessorHandler {
+  return createProcessor({
+    config,
+    aggregates: new FencedStore({ client, tableName: config.table.name }, aggregateCodec(config.table.ttlDays, now)),
+    checkpoints: new FencedStore({ client, tableName: config.table.name }, checkpointCodec(now)),
+    quarantine: sink,
+    now,
+  });
+}
+
+async function scanAll(client: DynamoDBClient, tableName: string) {
+  const items = [];
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const res = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Every aggregate in the table, shard items merged, finalized, keyed by pk. */
+export async function readMergedAggregates(client: DynamoDBClient, tableName: string): Promise<Record<string, FinalState>> {
+  const merged = new Map<string, AggState>();
+  for (const item of await scanAll(client, tableName)) {
+    const pk = item.pk!.S!;
+    if (pk === SHARDS_PK) continue;
+    merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), decodeState(item.state!.S!)));
+  }
+  return Object.fromEntries([...merged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, finalizeState(v)]));
+}
+
+export async function readCheckpoints(client: DynamoDBClient, tableName: string) {
+  return (await scanAll(client, tableName)).filter((i) => i.pk!.S === SHARDS_PK).map(countersFromItem);
+}
+
+/** The independent, fault-free fold of a list of events, finalized and keyed by pk. */
+export function expectedAggregates(config: ResolvedConfig, inputs: readonly FoldInput[]): Record<string, FinalState> {
+  const deltas = foldBatch(compileRollups(config.rollups), inputs);
+  return Object.fromEntries(
+    [...deltas].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, d]) => [k, finalizeState(d.state)]),
+  );
+}
