@@ -27,7 +27,7 @@ export const LIMITS = {
   maxMetrics: 32,
   /** At most this many entries in `dims`. */
   maxDims: 16,
-  /** Metric and dimension names: 1–64 characters, `[A-Za-z_][A-Za-z0-9_]*` (safe as SQL map keys). */
+  /** Metric and dimension names: 1–64 characters, `[A-Za-z_][A-Za-z0-9_]*`, not starting with `__` (safe as SQL map keys and JS properties). */
   maxNameLength: 64,
   /** Dimension values: 0–128 characters. */
   maxDimValueLength: 128,
@@ -39,7 +39,7 @@ export const LIMITS = {
 } as const;
 
 const ID_RE = /^[A-Za-z0-9_.:-]+$/;
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NAME_RE = /^(?!__)[A-Za-z_][A-Za-z0-9_]*$/;
 /** ISO-8601 in UTC: `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or `+00:00`). */
 const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$/;
 
