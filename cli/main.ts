@@ -14,7 +14,9 @@ export interface CommandModule {
 /** Builds the program with every command in `cli/commands/`. Exposed for tests. */
 export async function buildProgram(): Promise<Command> {
   const program = new Command('shardline')
-    .description('Exactly-once stream analytics: Kinesis -> Lambda -> DynamoDB, archived by Firehose for Athena.')
+    .description(
+      'Exactly-once stream analytics: Kinesis -> Lambda -> DynamoDB, archived by Firehose for Athena.',
+    )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');

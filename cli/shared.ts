@@ -34,7 +34,9 @@ export function parseIntOption(name: string, min = 0, max = Number.MAX_SAFE_INTE
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new UsageError(`${name} must be an integer between ${min} and ${max}; got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${name} must be an integer between ${min} and ${max}; got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -52,7 +54,9 @@ export function parseTime(name: string) {
     if (/^\d+$/.test(value)) return Number(value);
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) {
-      throw new UsageError(`${name} must be ISO-8601, epoch ms, "now" or relative like -1h; got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${name} must be ISO-8601, epoch ms, "now" or relative like -1h; got ${JSON.stringify(value)}`,
+      );
     }
     return ms;
   };
@@ -69,7 +73,11 @@ export function formatTable(rows: readonly Record<string, unknown>[], columns?: 
   const cols = columns ?? Object.keys(rows[0]!);
   const cells = rows.map((r) => cols.map((c) => formatCell(r[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: readonly string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: readonly string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 

@@ -5,12 +5,13 @@
  * Kinesis's client defaults to an HTTP/2 handler, which a plain-HTTP emulator cannot speak; we use the
  * HTTP/1.1 handler for every client (we do not use enhanced fan-out, the one API that needs HTTP/2).
  */
+
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 
 export interface ClientOptions {
   region?: string;

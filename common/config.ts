@@ -24,8 +24,12 @@ export type Stat = (typeof STATS)[number];
 
 const intIn = (min: number, max: number, what = 'an integer') =>
   z
-    .number({ error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}` })
-    .int({ error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}` })
+    .number({
+      error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}`,
+    })
+    .int({
+      error: (iss) => `must be ${what} between ${min} and ${max}; received ${describeValue(iss.input)}`,
+    })
     .min(min, { error: (iss) => `must be between ${min} and ${max}; received ${describeValue(iss.input)}` })
     .max(max, { error: (iss) => `must be between ${min} and ${max}; received ${describeValue(iss.input)}` });
 
@@ -48,30 +52,35 @@ const prefix = resourceName(/^([^/].*\/)?$/, 'must be empty or end with "/" and 
 
 const GROUP_BY_RE = /^(source|type|dims\.[A-Za-z_][A-Za-z0-9_]*)$/;
 
-const RollupSchema = z.strictObject({
-  /** Rollup name: 1–48 characters, `[a-z][a-z0-9_]*`. Part of every item key, so never rename a live one. */
-  name: resourceName(/^[a-z][a-z0-9_]{0,47}$/, 'must be 1-48 characters matching [a-z][a-z0-9_]*'),
-  /** Event `type` this rollup folds, or `*` for all. @default '*' */
-  eventType: z.string().min(1).max(64).default('*'),
-  /** Metric names to aggregate. Empty means a count-only rollup. @default [] */
-  metrics: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).max(32).default([]),
-  /** Group-by keys: `source`, `type` or `dims.<name>`. Empty means one series. @default [] */
-  by: z
-    .array(
-      z.string().regex(GROUP_BY_RE, {
-        error: (iss) => `must be source, type or dims.<name>; received ${describeValue(iss.input)}`,
-      }),
-    )
-    .max(4)
-    .default([]),
-  /** Event-time tumbling windows. @default ['1m', '1h'] */
-  windows: z.array(oneOf(WINDOWS)).min(1).default(['1m', '1h']),
-  /** Statistics kept per metric. @default ['count', 'sum', 'min', 'max'] with metrics, else ['count'] */
-  stats: z.array(oneOf(STATS)).min(1).optional(),
-}).transform((r) => ({
-  ...r,
-  stats: r.stats ?? (r.metrics.length > 0 ? [...STATS] : (['count'] as Stat[])),
-}));
+const RollupSchema = z
+  .strictObject({
+    /** Rollup name: 1–48 characters, `[a-z][a-z0-9_]*`. Part of every item key, so never rename a live one. */
+    name: resourceName(/^[a-z][a-z0-9_]{0,47}$/, 'must be 1-48 characters matching [a-z][a-z0-9_]*'),
+    /** Event `type` this rollup folds, or `*` for all. @default '*' */
+    eventType: z.string().min(1).max(64).default('*'),
+    /** Metric names to aggregate. Empty means a count-only rollup. @default [] */
+    metrics: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+      .max(32)
+      .default([]),
+    /** Group-by keys: `source`, `type` or `dims.<name>`. Empty means one series. @default [] */
+    by: z
+      .array(
+        z.string().regex(GROUP_BY_RE, {
+          error: (iss) => `must be source, type or dims.<name>; received ${describeValue(iss.input)}`,
+        }),
+      )
+      .max(4)
+      .default([]),
+    /** Event-time tumbling windows. @default ['1m', '1h'] */
+    windows: z.array(oneOf(WINDOWS)).min(1).default(['1m', '1h']),
+    /** Statistics kept per metric. @default ['count', 'sum', 'min', 'max'] with metrics, else ['count'] */
+    stats: z.array(oneOf(STATS)).min(1).optional(),
+  })
+  .transform((r) => ({
+    ...r,
+    stats: r.stats ?? (r.metrics.length > 0 ? [...STATS] : (['count'] as Stat[])),
+  }));
 
 const ConfigSchema = z.strictObject({
   /** AWS region (locally only echoed in ARNs). @default 'us-east-1' */
@@ -149,7 +158,10 @@ const ConfigSchema = z.strictObject({
       /** Firehose delivery stream reading the Kinesis stream. @default 'shardline-archive' */
       deliveryStreamName: deliveryName.default('shardline-archive'),
       /** Table (Glue and local view) over the raw archive. @default 'events' */
-      tableName: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('events'),
+      tableName: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('events'),
       /** Prefix of the raw archive: hour partitions by arrival time. */
       rawPrefix: prefix.default('raw/dt=!{timestamp:yyyy-MM-dd-HH}/'),
       /** Prefix of records Firehose could not convert or deliver. */
@@ -167,7 +179,10 @@ const ConfigSchema = z.strictObject({
       /** Direct PUT delivery stream for invalid records. @default 'shardline-quarantine' */
       deliveryStreamName: deliveryName.default('shardline-quarantine'),
       /** Table over the quarantine archive. @default 'quarantine' */
-      tableName: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('quarantine'),
+      tableName: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('quarantine'),
       /** Prefix of quarantined records in the archive bucket. */
       prefix: prefix.default('quarantine/dt=!{timestamp:yyyy-MM-dd-HH}/'),
       /** Buffer size hint, 1–128 MiB. @default 5 */
@@ -187,7 +202,10 @@ const ConfigSchema = z.strictObject({
   athena: z
     .strictObject({
       /** Glue database. @default 'shardline' */
-      database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('shardline'),
+      database: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('shardline'),
       /** Athena workgroup. @default 'shardline' */
       workgroup: z.string().min(1).max(128).default('shardline'),
       /** Cancel queries scanning more than this, at least 10,000,000 bytes. @default 10_000_000_000 */
@@ -217,7 +235,13 @@ export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
     by: ['dims.site'],
     windows: ['1m', '1h'],
   },
-  { name: 'device_temperature', eventType: 'telemetry', metrics: ['temperature'], by: ['source'], windows: ['1h'] },
+  {
+    name: 'device_temperature',
+    eventType: 'telemetry',
+    metrics: ['temperature'],
+    by: ['source'],
+    windows: ['1h'],
+  },
   { name: 'events_by_type', by: ['type'], windows: ['1m', '1h'] },
 ];
 
@@ -243,16 +267,22 @@ export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig 
     if (names.has(r.name)) problems.push(`  rollups[${i}].name: duplicate rollup name "${r.name}"`);
     names.add(r.name);
     if (r.metrics.length === 0 && r.stats.some((s) => s !== 'count')) {
-      problems.push(`  rollups[${i}].stats: a rollup without metrics can only count; received ${r.stats.join(',')}`);
+      problems.push(
+        `  rollups[${i}].stats: a rollup without metrics can only count; received ${r.stats.join(',')}`,
+      );
     }
-    if (new Set(r.windows).size !== r.windows.length) problems.push(`  rollups[${i}].windows: duplicate window`);
+    if (new Set(r.windows).size !== r.windows.length)
+      problems.push(`  rollups[${i}].windows: duplicate window`);
   }
   if (config.archive.format === 'parquet' && config.archive.bufferSizeMiB < 64) {
     problems.push(
       `  archive.bufferSizeMiB: Firehose Parquet conversion needs at least 64; received ${config.archive.bufferSizeMiB}`,
     );
   }
-  if (config.eventSource.startingPosition === 'AT_TIMESTAMP' && config.eventSource.startingPositionTimestamp === undefined) {
+  if (
+    config.eventSource.startingPosition === 'AT_TIMESTAMP' &&
+    config.eventSource.startingPositionTimestamp === undefined
+  ) {
     problems.push('  eventSource.startingPositionTimestamp: required when startingPosition is AT_TIMESTAMP');
   }
   if (problems.length > 0) throw new ConfigError(`invalid Shardline config:\n${problems.join('\n')}`);

@@ -12,6 +12,7 @@
  * ```
  */
 import { z } from 'zod';
+import { fastValidate } from './envelope-fast.ts';
 
 /** Explicit limits of the envelope. Each is documented in the README's "Event envelope" section. */
 export const LIMITS = {
@@ -43,7 +44,11 @@ const NAME_RE = /^(?!__)[A-Za-z_][A-Za-z0-9_]*$/;
 /** ISO-8601 in UTC: `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or `+00:00`). */
 const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$/;
 
-const name = z.string().min(1).max(LIMITS.maxNameLength).regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_]*');
+const name = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxNameLength)
+  .regex(NAME_RE, 'must match [A-Za-z_][A-Za-z0-9_]* and not start with __');
 
 const timestamp = z.union([
   z
@@ -61,27 +66,26 @@ const timestamp = z.union([
 ]);
 
 /** The zod schema of the v1 envelope, as received (before normalization). */
-export const EnvelopeSchema = z
-  .strictObject({
-    v: z.literal(1),
-    eventId: z.string().min(1).max(LIMITS.maxEventIdLength).regex(ID_RE, 'must match [A-Za-z0-9_.:-]+'),
-    source: z.string().min(1).max(LIMITS.maxSourceLength),
-    type: z.string().min(1).max(LIMITS.maxTypeLength).regex(ID_RE, 'must match [A-Za-z0-9_.:-]+'),
-    ts: timestamp.pipe(
-      z
-        .number()
-        .min(LIMITS.minTsMs, 'must be on or after 2000-01-01')
-        .max(LIMITS.maxTsMs - 1, 'must be before 2100-01-01'),
-    ),
-    metrics: z
-      .record(name, z.number().finite().min(-LIMITS.maxAbsMetric).max(LIMITS.maxAbsMetric))
-      .default({})
-      .refine((m) => Object.keys(m).length <= LIMITS.maxMetrics, `at most ${LIMITS.maxMetrics} metrics`),
-    dims: z
-      .record(name, z.string().max(LIMITS.maxDimValueLength))
-      .default({})
-      .refine((d) => Object.keys(d).length <= LIMITS.maxDims, `at most ${LIMITS.maxDims} dims`),
-  });
+export const EnvelopeSchema = z.strictObject({
+  v: z.literal(1),
+  eventId: z.string().min(1).max(LIMITS.maxEventIdLength).regex(ID_RE, 'must match [A-Za-z0-9_.:-]+'),
+  source: z.string().min(1).max(LIMITS.maxSourceLength),
+  type: z.string().min(1).max(LIMITS.maxTypeLength).regex(ID_RE, 'must match [A-Za-z0-9_.:-]+'),
+  ts: timestamp.pipe(
+    z
+      .number()
+      .min(LIMITS.minTsMs, 'must be on or after 2000-01-01')
+      .max(LIMITS.maxTsMs - 1, 'must be before 2100-01-01'),
+  ),
+  metrics: z
+    .record(name, z.number().finite().min(-LIMITS.maxAbsMetric).max(LIMITS.maxAbsMetric))
+    .default({})
+    .refine((m) => Object.keys(m).length <= LIMITS.maxMetrics, `at most ${LIMITS.maxMetrics} metrics`),
+  dims: z
+    .record(name, z.string().max(LIMITS.maxDimValueLength))
+    .default({})
+    .refine((d) => Object.keys(d).length <= LIMITS.maxDims, `at most ${LIMITS.maxDims} dims`),
+});
 
 /** An envelope as a producer writes it (`ts` as ISO string or epoch ms). */
 export type EnvelopeInput = z.input<typeof EnvelopeSchema>;
@@ -121,6 +125,8 @@ export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** Validates an already-parsed JSON value against the v1 schema. */
 export function validateEnvelope(value: unknown): ValidationResult {
+  const fast = fastValidate(value);
+  if (fast !== undefined) return { ok: true, event: fast };
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const v = (value as { v?: unknown }).v;
     if (v !== 1) {

@@ -32,7 +32,6 @@ import { type FoldInput, foldBatch } from './core/fold.ts';
 import { type CompiledRollup, compileRollups } from './core/rollup.ts';
 import type { AggState } from './core/state.ts';
 
-
 export interface ProcessorDeps {
   config: ResolvedConfig;
   aggregates: FencedStore<AggState>;
@@ -56,7 +55,10 @@ export interface BatchReport {
   failedFrom: string | null;
 }
 
-export type ProcessorHandler = ((event: KinesisStreamEvent, context?: Context) => Promise<KinesisStreamBatchResponse>) & {
+export type ProcessorHandler = ((
+  event: KinesisStreamEvent,
+  context?: Context,
+) => Promise<KinesisStreamBatchResponse>) & {
   /** The report of the last invocation. */
   lastReport(): BatchReport | undefined;
 };
@@ -107,7 +109,11 @@ export function createProcessor(deps: ProcessorDeps): ProcessorHandler {
         const sent = await deps.quarantine.send(bad.map((b) => toQuarantineRecord(b, now())));
         for (const f of sent.failed) fail(positionOf(f.sequenceNumber), f.sequenceNumber);
         if (sent.failed.length > 0) {
-          log('warn', 'quarantine delivery failed', { shardId, failed: sent.failed.length, error: sent.lastError });
+          log('warn', 'quarantine delivery failed', {
+            shardId,
+            failed: sent.failed.length,
+            error: sent.lastError,
+          });
         }
       }
       // 2. Fold the good ones and write each touched item behind its watermark fence.
@@ -214,7 +220,10 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 let instance: ProcessorHandler | undefined;
 
 /** The Lambda entry point (CDK bundles this export; the local cloud invokes it too). */
-export const handler = async (event: KinesisStreamEvent, context?: Context): Promise<KinesisStreamBatchResponse> => {
+export const handler = async (
+  event: KinesisStreamEvent,
+  context?: Context,
+): Promise<KinesisStreamBatchResponse> => {
   instance ??= processorFromEnvironment();
   return instance(event, context);
 };

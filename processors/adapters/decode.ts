@@ -5,10 +5,16 @@
  * UTF-8, JSON, the v1 schema, then event-time checks against the record's arrival. Every user record ends as
  * exactly one outcome value; nothing here throws on bad data.
  */
+import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { ResolvedConfig } from '../../common/config.ts';
-import { LIMITS, type QuarantineReason, type ShardlineEvent, validateEnvelope } from '../../common/envelope.ts';
+import {
+  LIMITS,
+  type QuarantineReason,
+  type ShardlineEvent,
+  validateEnvelope,
+} from '../../common/envelope.ts';
 import { isSequenceNumber, toPosition } from '../core/position.ts';
 
 interface KplUserRecord {
@@ -18,14 +24,20 @@ interface KplUserRecord {
   data: string;
 }
 type Deaggregate = (
-  record: { data: string; partitionKey: string; sequenceNumber: string; approximateArrivalTimestamp?: number },
+  record: {
+    data: string;
+    partitionKey: string;
+    sequenceNumber: string;
+    approximateArrivalTimestamp?: number;
+  },
   computeChecksums: boolean,
   done: (err: Error | null | undefined, records?: KplUserRecord[]) => void,
 ) => void;
-const { deaggregateSync } = createRequire(import.meta.url)('aws-kinesis-agg') as { deaggregateSync: Deaggregate };
+const { deaggregateSync } = createRequire(import.meta.url)('aws-kinesis-agg') as {
+  deaggregateSync: Deaggregate;
+};
 
 const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Where a user record came from. */
 export interface RecordOrigin {
@@ -59,7 +71,13 @@ export function shardIdOf(record: KinesisStreamRecord): string {
 }
 
 function isKpl(buf: Buffer): boolean {
-  return buf.length > 20 && buf[0] === KPL_MAGIC[0] && buf[1] === KPL_MAGIC[1] && buf[2] === KPL_MAGIC[2] && buf[3] === KPL_MAGIC[3];
+  return (
+    buf.length > 20 &&
+    buf[0] === KPL_MAGIC[0] &&
+    buf[1] === KPL_MAGIC[1] &&
+    buf[2] === KPL_MAGIC[2] &&
+    buf[3] === KPL_MAGIC[3]
+  );
 }
 
 /** Decodes and validates every user record of a batch, in stream order. */
@@ -73,9 +91,10 @@ export function decodeRecords(
   for (const record of records) {
     const k = record.kinesis;
     const seq = k.sequenceNumber;
-    const base = {
+    const base: RecordOrigin = {
       shardId: shardIdOf(record),
       sequenceNumber: seq,
+      subSequenceNumber: 0,
       position: isSequenceNumber(seq) ? toPosition(seq) : toPosition('0'),
       partitionKey: k.partitionKey,
       arrivalMs: Math.round(k.approximateArrivalTimestamp * 1000),
@@ -83,7 +102,7 @@ export function decodeRecords(
     };
     const raw = Buffer.from(k.data ?? '', 'base64');
     if (!isKpl(raw)) {
-      out.push(judge(raw, { ...base, subSequenceNumber: 0 }, lateMs, futureMs));
+      out.push(judge(raw, base, lateMs, futureMs));
       continue;
     }
     let users: KplUserRecord[] | undefined;
@@ -99,7 +118,7 @@ export function decodeRecords(
     if (failure || !users) {
       out.push({
         ok: false,
-        origin: { ...base, subSequenceNumber: 0 },
+        origin: base,
         reason: 'kpl_invalid',
         detail: `KPL aggregated record could not be deaggregated: ${failure?.message ?? 'no records'}`,
         data: raw,
@@ -125,18 +144,17 @@ function judge(data: Buffer, origin: RecordOrigin, lateMs: number, futureMs: num
     eventId,
   });
   if (!isSequenceNumber(origin.sequenceNumber)) {
-    return fail('schema_violation', `sequenceNumber must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(origin.sequenceNumber)}`);
+    return fail(
+      'schema_violation',
+      `sequenceNumber must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(origin.sequenceNumber)}`,
+    );
   }
   if (data.length === 0) return fail('empty_data', 'record data is empty; expected a JSON envelope');
   if (data.length > LIMITS.maxEventBytes) {
     return fail('oversize', `record is ${data.length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`);
   }
-  let text: string;
-  try {
-    text = utf8.decode(data);
-  } catch {
-    return fail('invalid_utf8', 'record data is not valid UTF-8');
-  }
+  if (!isUtf8(data)) return fail('invalid_utf8', 'record data is not valid UTF-8');
+  const text = data.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -146,7 +164,8 @@ function judge(data: Buffer, origin: RecordOrigin, lateMs: number, futureMs: num
   }
   const result = validateEnvelope(value);
   if (!result.ok) {
-    const id = typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
+    const id =
+      typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
     return fail(result.reason, result.detail, typeof id === 'string' ? id : null);
   }
   const { event } = result;

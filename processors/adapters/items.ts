@@ -16,7 +16,11 @@ export interface AggregatePending extends PendingWrite<AggState> {
 }
 
 /** Pending write of one fold delta by `shardId`. */
-export function aggregatePending(delta: ItemDelta, shardId: string, inputs: readonly FoldInput[]): AggregatePending {
+export function aggregatePending(
+  delta: ItemDelta,
+  shardId: string,
+  inputs: readonly FoldInput[],
+): AggregatePending {
   return {
     pk: delta.pk,
     sk: shardId,
@@ -36,7 +40,9 @@ export function aggregateCodec(
     toItem(p, state, wm) {
       const { key } = (p as AggregatePending).delta;
       const start = new Date(key.windowStart).toISOString();
-      const expires = Math.floor((key.windowStart + WINDOW_MS[key.window]) / 1000) + ttlDays[key.window as WindowSize] * 86_400;
+      const expires =
+        Math.floor((key.windowStart + WINDOW_MS[key.window]) / 1000) +
+        ttlDays[key.window as WindowSize] * 86_400;
       return {
         pk: { S: p.pk },
         sk: { S: p.sk },
@@ -81,7 +87,8 @@ export function emptyCounters(): ShardCounters {
 
 export function mergeCounters(a: ShardCounters, b: ShardCounters): ShardCounters {
   const reasons: Partial<Record<QuarantineReason, number>> = { ...a.reasons };
-  for (const [k, v] of Object.entries(b.reasons) as [QuarantineReason, number][]) reasons[k] = (reasons[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(b.reasons) as [QuarantineReason, number][])
+    reasons[k] = (reasons[k] ?? 0) + v;
   return {
     records: a.records + b.records,
     aggregated: a.aggregated + b.aggregated,
@@ -93,7 +100,10 @@ export function mergeCounters(a: ShardCounters, b: ShardCounters): ShardCounters
 }
 
 /** Pending write of the shard checkpoint for `entries` (in stream order). */
-export function checkpointPending(shardId: string, entries: readonly CounterEntry[]): PendingWrite<ShardCounters> | undefined {
+export function checkpointPending(
+  shardId: string,
+  entries: readonly CounterEntry[],
+): PendingWrite<ShardCounters> | undefined {
   if (entries.length === 0) return undefined;
   return {
     pk: SHARDS_PK,
@@ -146,6 +156,8 @@ export function checkpointCodec(now: () => number = Date.now): ItemCodec<ShardCo
 }
 
 /** Reads a checkpoint item's attributes (for status). */
-export function countersFromItem(item: Record<string, AttributeValue>): ShardCounters & { wm: string; shardId: string } {
+export function countersFromItem(
+  item: Record<string, AttributeValue>,
+): ShardCounters & { wm: string; shardId: string } {
   return { ...checkpointCodec().fromItem(item), wm: item.wm?.S ?? '', shardId: item.sk?.S ?? '' };
 }

@@ -50,7 +50,8 @@ export class QuarantineSink {
           failed.push(...pending.map((p) => p.record));
           break;
         }
-        if (attempt > 1) await this.#o.sleep(Math.random() * Math.min(5_000, this.#o.baseDelayMs * 2 ** attempt));
+        if (attempt > 1)
+          await this.#o.sleep(Math.random() * Math.min(5_000, this.#o.baseDelayMs * 2 ** attempt));
         requests++;
         try {
           const res = await this.#o.client.send(
@@ -64,7 +65,9 @@ export class QuarantineSink {
             continue;
           }
           const responses = res.RequestResponses ?? [];
-          const retry = pending.filter((_, i) => responses[i]?.ErrorCode !== undefined || responses[i] === undefined);
+          const retry = pending.filter(
+            (_, i) => responses[i]?.ErrorCode !== undefined || responses[i] === undefined,
+          );
           lastError = responses.find((r) => r.ErrorCode)?.ErrorMessage ?? lastError;
           pending = retry;
         } catch (err) {
@@ -92,7 +95,9 @@ function* chunks(records: readonly QuarantineRecord[]): Generator<Encoded[]> {
   for (const record of records) {
     const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
     if (bytes.length > 1_000 * 1024) {
-      throw new ServiceError(`quarantine record of ${bytes.length} bytes exceeds Firehose's 1,000 KiB record limit`);
+      throw new ServiceError(
+        `quarantine record of ${bytes.length} bytes exceeds Firehose's 1,000 KiB record limit`,
+      );
     }
     if (chunk.length === MAX_RECORDS || size + bytes.length > MAX_BYTES) {
       yield chunk;

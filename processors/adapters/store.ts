@@ -133,7 +133,10 @@ export class FencedStore<S> {
       const wanted = new Set(keys.map((k) => `${k.pk!.S}\u0000${k.sk!.S}`));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
-        if (attempt > 8) throw new ServiceError(`BatchGetItem left ${keys.length} keys unprocessed after 8 retries`, { retryable: true });
+        if (attempt > 8)
+          throw new ServiceError(`BatchGetItem left ${keys.length} keys unprocessed after 8 retries`, {
+            retryable: true,
+          });
         requests.reads++;
         const res = await this.#client.send(
           new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
@@ -153,14 +156,21 @@ export class FencedStore<S> {
   async #read(p: PendingWrite<S>, requests: { reads: number }): Promise<Known<S> | null> {
     requests.reads++;
     const res = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { pk: { S: p.pk }, sk: { S: p.sk } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.#table,
+        Key: { pk: { S: p.pk }, sk: { S: p.sk } },
+        ConsistentRead: true,
+      }),
     );
     const known = res.Item ? { state: this.#codec.fromItem(res.Item), wm: res.Item.wm!.S! } : null;
     this.#cache.set(cacheKey(p), known);
     return known;
   }
 
-  async #writeOne(p: PendingWrite<S>, requests: { reads: number; writes: number }): Promise<'applied' | 'skipped'> {
+  async #writeOne(
+    p: PendingWrite<S>,
+    requests: { reads: number; writes: number },
+  ): Promise<'applied' | 'skipped'> {
     const key = cacheKey(p);
     let known = this.#cache.has(key) ? this.#cache.get(key)! : await this.#read(p, requests);
     for (let conflicts = 0; ; conflicts++) {

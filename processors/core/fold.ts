@@ -32,19 +32,32 @@ export interface ItemDelta {
  * Folds `inputs` (in stream order) into deltas keyed by partition key.
  * Inputs must be ordered by position, as a shard's records are.
  */
-export function foldBatch(rollups: readonly CompiledRollup[], inputs: readonly FoldInput[]): Map<string, ItemDelta> {
+export function foldBatch(
+  rollups: readonly CompiledRollup[],
+  inputs: readonly FoldInput[],
+): Map<string, ItemDelta> {
   const out = new Map<string, ItemDelta>();
+  // Hot path: one lookup table per (rollup, window) keyed by dims and window start; the partition key
+  // string (with its ISO date) is built once per item, not once per event.
+  const tables = rollups.map((r) => r.windows.map(() => new Map<string, ItemDelta>()));
   for (let i = 0; i < inputs.length; i++) {
     const { event, position } = inputs[i]!;
-    for (const rollup of rollups) {
+    for (let r = 0; r < rollups.length; r++) {
+      const rollup = rollups[r]!;
       if (!rollup.matches(event)) continue;
       const dims = encodeDims(rollup.dimValues(event));
-      for (const w of rollup.windows) {
-        const key: AggregateKey = { rollup: rollup.name, window: w.size, dims, windowStart: windowStart(event.ts, w.ms) };
-        const pk = aggregateKey(key);
-        let delta = out.get(pk);
+      const windows = rollup.windows;
+      for (let w = 0; w < windows.length; w++) {
+        const win = windows[w]!;
+        const start = windowStart(event.ts, win.ms);
+        const local = `${start}|${dims}`;
+        const table = tables[r]![w]!;
+        let delta = table.get(local);
         if (delta === undefined) {
+          const key: AggregateKey = { rollup: rollup.name, window: win.size, dims, windowStart: start };
+          const pk = aggregateKey(key);
           delta = { key, pk, rollup, state: emptyState(), members: [], lo: position, hi: position };
+          table.set(local, delta);
           out.set(pk, delta);
         }
         addValues(delta.state, rollup.metrics, event.metrics);

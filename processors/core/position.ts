@@ -13,7 +13,9 @@ export function isSequenceNumber(seq: string): boolean {
 /** Fixed-width form of a sequence number: compares as a string exactly as the numbers compare. */
 export function toPosition(sequenceNumber: string): string {
   if (!SEQ_RE.test(sequenceNumber)) {
-    throw new RangeError(`sequence number must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(sequenceNumber)}`);
+    throw new RangeError(
+      `sequence number must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(sequenceNumber)}`,
+    );
   }
   return sequenceNumber.padStart(POSITION_WIDTH, '0');
 }

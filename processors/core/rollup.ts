@@ -57,7 +57,13 @@ export function windowStart(ts: number, windowMs: number): number {
 
 /** Encodes dim values unambiguously: each URI-encoded, joined by `,` (so `#` and `,` never appear raw). */
 export function encodeDims(values: readonly string[]): string {
-  return values.map(encodeURIComponent).join(',');
+  if (values.length === 1) return encodeDim(values[0]!);
+  return values.map(encodeDim).join(',');
+}
+
+const SAFE_DIM = /^[A-Za-z0-9_.!~*'()-]*$/;
+function encodeDim(value: string): string {
+  return SAFE_DIM.test(value) ? value : encodeURIComponent(value);
 }
 
 export function decodeDims(key: string, arity: number): string[] {

@@ -40,7 +40,11 @@ export function emptyState(): AggState {
 }
 
 /** Folds one event's values (already selected by the rollup) into `state`, in place. */
-export function addValues(state: AggState, metricNames: readonly string[], metrics: Readonly<Record<string, number>>): void {
+export function addValues(
+  state: AggState,
+  metricNames: readonly string[],
+  metrics: Readonly<Record<string, number>>,
+): void {
   state.count += 1;
   for (const name of metricNames) {
     const x = metrics[name];
@@ -91,7 +95,12 @@ export function encodeState(state: AggState): string {
 
 export function decodeState(text: string): AggState {
   const raw = JSON.parse(text) as AggState;
-  if (typeof raw !== 'object' || raw === null || typeof raw.count !== 'number' || typeof raw.metrics !== 'object') {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    typeof raw.count !== 'number' ||
+    typeof raw.metrics !== 'object'
+  ) {
     throw new TypeError(`not an aggregate state: ${text.slice(0, 80)}`);
   }
   return raw;

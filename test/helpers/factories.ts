@@ -2,12 +2,13 @@
  * Builders for tests: envelopes, Lambda Kinesis events exactly as the event source mapping shapes them,
  * and an in-process dynalite with the aggregates table.
  */
-import { createServer } from 'node:net';
+
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { dynamodbClient } from '../../common/aws.ts';
-import { encodeEnvelope, type EnvelopeInput } from '../../common/envelope.ts';
+import { type EnvelopeInput, encodeEnvelope } from '../../common/envelope.ts';
 import { tableDefinition } from '../../common/table.ts';
 
 const require = createRequire(import.meta.url);
@@ -65,7 +66,11 @@ export function seq(i: number): string {
 }
 
 /** A Lambda event of envelopes with consecutive sequence numbers starting at `from`. */
-export function eventOf(envelopes: readonly (EnvelopeInput | Buffer | string)[], from = 1, shardId?: string): KinesisStreamEvent {
+export function eventOf(
+  envelopes: readonly (EnvelopeInput | Buffer | string)[],
+  from = 1,
+  shardId?: string,
+): KinesisStreamEvent {
   return {
     Records: envelopes.map((e, i) =>
       kinesisRecord({

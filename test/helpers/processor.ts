@@ -10,7 +10,14 @@ import { aggregateCodec, checkpointCodec, countersFromItem } from '../../process
 import { FencedStore } from '../../processors/adapters/store.ts';
 import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
 import { compileRollups } from '../../processors/core/rollup.ts';
-import { type AggState, decodeState, emptyState, type FinalState, finalizeState, mergeStates } from '../../processors/core/state.ts';
+import {
+  type AggState,
+  decodeState,
+  emptyState,
+  type FinalState,
+  finalizeState,
+  mergeStates,
+} from '../../processors/core/state.ts';
 import { createProcessor, type ProcessorHandler } from '../../processors/handler.ts';
 
 export interface RecordingSink {
@@ -37,7 +44,10 @@ export function testProcessor(
 ): ProcessorHandler {
   return createProcessor({
     config,
-    aggregates: new FencedStore({ client, tableName: config.table.name }, aggregateCodec(config.table.ttlDays, now)),
+    aggregates: new FencedStore(
+      { client, tableName: config.table.name },
+      aggregateCodec(config.table.ttlDays, now),
+    ),
     checkpoints: new FencedStore({ client, tableName: config.table.name }, checkpointCodec(now)),
     quarantine: sink,
     now,
@@ -48,7 +58,9 @@ async function scanAll(client: DynamoDBClient, tableName: string) {
   const items = [];
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
-    const res = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    const res = await client.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;
   } while (start);
@@ -56,14 +68,19 @@ async function scanAll(client: DynamoDBClient, tableName: string) {
 }
 
 /** Every aggregate in the table, shard items merged, finalized, keyed by pk. */
-export async function readMergedAggregates(client: DynamoDBClient, tableName: string): Promise<Record<string, FinalState>> {
+export async function readMergedAggregates(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, FinalState>> {
   const merged = new Map<string, AggState>();
   for (const item of await scanAll(client, tableName)) {
     const pk = item.pk!.S!;
     if (pk === SHARDS_PK) continue;
     merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), decodeState(item.state!.S!)));
   }
-  return Object.fromEntries([...merged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, finalizeState(v)]));
+  return Object.fromEntries(
+    [...merged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, finalizeState(v)]),
+  );
 }
 
 export async function readCheckpoints(client: DynamoDBClient, tableName: string) {
@@ -71,7 +88,10 @@ export async function readCheckpoints(client: DynamoDBClient, tableName: string)
 }
 
 /** The independent, fault-free fold of a list of events, finalized and keyed by pk. */
-export function expectedAggregates(config: ResolvedConfig, inputs: readonly FoldInput[]): Record<string, FinalState> {
+export function expectedAggregates(
+  config: ResolvedConfig,
+  inputs: readonly FoldInput[],
+): Record<string, FinalState> {
   const deltas = foldBatch(compileRollups(config.rollups), inputs);
   return Object.fromEntries(
     [...deltas].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, d]) => [k, finalizeState(d.state)]),

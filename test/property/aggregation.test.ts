@@ -9,7 +9,13 @@ import type { ShardlineEvent } from '../../common/envelope.ts';
 import { foldBatch } from '../../processors/core/fold.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import { compileRollups } from '../../processors/core/rollup.ts';
-import { type AggState, addValues, emptyState, finalizeState, mergeStates } from '../../processors/core/state.ts';
+import {
+  type AggState,
+  addValues,
+  emptyState,
+  finalizeState,
+  mergeStates,
+} from '../../processors/core/state.ts';
 import { T0 } from '../helpers/factories.ts';
 
 const metric = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
@@ -48,7 +54,8 @@ function mergeMaps(maps: readonly Map<string, AggState>[]): Map<string, AggState
   return out;
 }
 
-const finalMap = (m: Map<string, AggState>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, fin(v)]));
+const finalMap = (m: Map<string, AggState>) =>
+  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, fin(v)]));
 
 describe('aggregate state is a commutative monoid', () => {
   it('merge is associative', () => {
@@ -78,11 +85,17 @@ describe('aggregate state is a commutative monoid', () => {
 describe('batch boundaries do not change any result', () => {
   it('folding in any split of batches and merging equals folding all at once', () => {
     fc.assert(
-      fc.property(fc.array(arbEvent, { maxLength: 80 }), fc.array(fc.nat(80), { maxLength: 6 }), (events, cuts) => {
-        const bounds = [...new Set([0, ...cuts.map((c) => Math.min(c, events.length)), events.length])].sort((a, b) => a - b);
-        const parts = bounds.slice(1).map((end, i) => foldAll(events.slice(bounds[i], end), bounds[i]));
-        expect(finalMap(mergeMaps(parts))).toEqual(finalMap(foldAll(events)));
-      }),
+      fc.property(
+        fc.array(arbEvent, { maxLength: 80 }),
+        fc.array(fc.nat(80), { maxLength: 6 }),
+        (events, cuts) => {
+          const bounds = [
+            ...new Set([0, ...cuts.map((c) => Math.min(c, events.length)), events.length]),
+          ].sort((a, b) => a - b);
+          const parts = bounds.slice(1).map((end, i) => foldAll(events.slice(bounds[i], end), bounds[i]));
+          expect(finalMap(mergeMaps(parts))).toEqual(finalMap(foldAll(events)));
+        },
+      ),
       { numRuns: 200 },
     );
   });

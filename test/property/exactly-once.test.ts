@@ -7,12 +7,17 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../common/config.ts';
-import { encodeEnvelope, type EnvelopeInput, validateEnvelope } from '../../common/envelope.ts';
+import { type EnvelopeInput, encodeEnvelope, validateEnvelope } from '../../common/envelope.ts';
 import { tableDefinition } from '../../common/table.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import type { ProcessorHandler } from '../../processors/handler.ts';
 import { eventOf, seq, startTestDynamo, T0, type TestDynamo } from '../helpers/factories.ts';
-import { expectedAggregates, readCheckpoints, readMergedAggregates, testProcessor } from '../helpers/processor.ts';
+import {
+  expectedAggregates,
+  readCheckpoints,
+  readMergedAggregates,
+  testProcessor,
+} from '../helpers/processor.ts';
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -49,38 +54,54 @@ let tables = 0;
 describe('exactly once under any delivery schedule', () => {
   it('ends with aggregates equal to the fault-free fold (property, dynalite)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(arbEnvelope, { minLength: 1, maxLength: 60 }), fc.array(arbStep, { minLength: 1, maxLength: 30 }), async (envelopes, steps) => {
-        const config = resolveConfig({ table: { name: `eo-${++tables}` }, processing: { allowedLatenessSeconds: 604_800 } });
-        await dynamo.client.send(new CreateTableCommand(tableDefinition(config.table.name)));
-        const arrival = T0 + 3 * 3_600_000;
-        const batch = (from: number, to: number) => {
-          const ev = eventOf(envelopes.slice(from, to).map((e) => encodeEnvelope(e)), from + 1);
-          for (const r of ev.Records) r.kinesis.approximateArrivalTimestamp = arrival / 1000;
-          return ev;
-        };
-        let processor: ProcessorHandler = testProcessor(dynamo.client, config);
-        let covered = 0;
-        let i = 0;
-        // Replays start anywhere already delivered; the schedule ends once every record is covered.
-        while (covered < envelopes.length) {
-          const step = steps[i++ % steps.length]!;
-          const from = Math.floor(step.replayFrom * (covered + 1));
-          const to = Math.min(envelopes.length, from + step.length);
-          if (step.cold) processor = testProcessor(dynamo.client, config);
-          const runs = step.concurrent ? [processor, testProcessor(dynamo.client, config)] : [processor];
-          const results = await Promise.all(runs.map((p) => p(batch(from, to))));
-          for (const r of results) expect(r.batchItemFailures).toEqual([]);
-          covered = Math.max(covered, to);
-        }
-        const inputs = envelopes.map((e, k) => {
-          const v = validateEnvelope(e);
-          if (!v.ok) throw new Error(v.detail);
-          return { position: toPosition(seq(k + 1)), event: v.event };
-        });
-        expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(expectedAggregates(config, inputs));
-        const [cp] = await readCheckpoints(dynamo.client, config.table.name);
-        expect(cp).toMatchObject({ records: envelopes.length, aggregated: envelopes.length, quarantined: 0 });
-      }),
+      fc.asyncProperty(
+        fc.array(arbEnvelope, { minLength: 1, maxLength: 60 }),
+        fc.array(arbStep, { minLength: 1, maxLength: 30 }),
+        async (envelopes, steps) => {
+          const config = resolveConfig({
+            table: { name: `eo-${++tables}` },
+            processing: { allowedLatenessSeconds: 604_800 },
+          });
+          await dynamo.client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+          const arrival = T0 + 3 * 3_600_000;
+          const batch = (from: number, to: number) => {
+            const ev = eventOf(
+              envelopes.slice(from, to).map((e) => encodeEnvelope(e)),
+              from + 1,
+            );
+            for (const r of ev.Records) r.kinesis.approximateArrivalTimestamp = arrival / 1000;
+            return ev;
+          };
+          let processor: ProcessorHandler = testProcessor(dynamo.client, config);
+          let covered = 0;
+          let i = 0;
+          // Replays start anywhere already delivered; the schedule ends once every record is covered.
+          while (covered < envelopes.length) {
+            const step = steps[i++ % steps.length]!;
+            const from = Math.floor(step.replayFrom * (covered + 1));
+            const to = Math.min(envelopes.length, from + step.length);
+            if (step.cold) processor = testProcessor(dynamo.client, config);
+            const runs = step.concurrent ? [processor, testProcessor(dynamo.client, config)] : [processor];
+            const results = await Promise.all(runs.map((p) => p(batch(from, to))));
+            for (const r of results) expect(r.batchItemFailures).toEqual([]);
+            covered = Math.max(covered, to);
+          }
+          const inputs = envelopes.map((e, k) => {
+            const v = validateEnvelope(e);
+            if (!v.ok) throw new Error(v.detail);
+            return { position: toPosition(seq(k + 1)), event: v.event };
+          });
+          expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(
+            expectedAggregates(config, inputs),
+          );
+          const [cp] = await readCheckpoints(dynamo.client, config.table.name);
+          expect(cp).toMatchObject({
+            records: envelopes.length,
+            aggregated: envelopes.length,
+            quarantined: 0,
+          });
+        },
+      ),
       { numRuns: 25 },
     );
   });

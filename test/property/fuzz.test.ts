@@ -21,8 +21,12 @@ const arbPayload = fc.oneof(
   fc.string().map((s) => Buffer.from(s)),
   fc.json().map((s) => Buffer.from(s)),
   fc.constant(Buffer.from(encodeEnvelope(makeEvent()))),
-  fc.record({ metrics: fc.dictionary(fc.string(), fc.oneof(fc.double(), fc.string())) }).map((p) => Buffer.from(JSON.stringify({ ...makeEvent(), ...p }))),
-  fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), Buffer.from(b)])),
+  fc
+    .record({ metrics: fc.dictionary(fc.string(), fc.oneof(fc.double(), fc.string())) })
+    .map((p) => Buffer.from(JSON.stringify({ ...makeEvent(), ...p }))),
+  fc
+    .uint8Array({ maxLength: 100 })
+    .map((b) => Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), Buffer.from(b)])),
 );
 
 describe('fuzzing the handler with arbitrary bytes', () => {

@@ -5,7 +5,12 @@ import { ConfigError } from '../../../common/errors.ts';
 describe('resolveConfig', () => {
   it('applies every default once', () => {
     const c = resolveConfig();
-    expect(c.stream).toEqual({ name: 'shardline-events', shardCount: 4, mode: 'PROVISIONED', retentionHours: 24 });
+    expect(c.stream).toEqual({
+      name: 'shardline-events',
+      shardCount: 4,
+      mode: 'PROVISIONED',
+      retentionHours: 24,
+    });
     expect(c.eventSource).toMatchObject({
       batchSize: 500,
       maximumBatchingWindowInSeconds: 1,
@@ -33,11 +38,17 @@ describe('resolveConfig', () => {
     [{ eventSource: { batchSize: 0 } }, 'eventSource.batchSize: must be between 1 and 10000; received 0'],
     [{ eventSource: { maximumRecordAgeInSeconds: 30 } }, 'must be -1 or between 60 and 604800; received 30'],
     [{ stream: { retentionHours: 23 } }, 'stream.retentionHours: must be between 24 and 8760; received 23'],
-    [{ rollups: [{ name: 'a', windows: ['2m'] }] }, 'rollups[0].windows[0]: must be one of 1m, 5m, 15m, 1h, 1d; received "2m"'],
+    [
+      { rollups: [{ name: 'a', windows: ['2m'] }] },
+      'rollups[0].windows[0]: must be one of 1m, 5m, 15m, 1h, 1d; received "2m"',
+    ],
     [{ rollups: [{ name: 'a' }, { name: 'a' }] }, 'duplicate rollup name "a"'],
     [{ rollups: [{ name: 'a', by: ['site'] }] }, 'must be source, type or dims.<name>; received "site"'],
     [{ archive: { bufferSizeMiB: 5 } }, 'Firehose Parquet conversion needs at least 64; received 5'],
-    [{ eventSource: { parallelizationFactor: 2 } }, 'must be 1: exact rollups fence writes by a per-shard watermark'],
+    [
+      { eventSource: { parallelizationFactor: 2 } },
+      'must be 1: exact rollups fence writes by a per-shard watermark',
+    ],
     [{ eventSource: { startingPosition: 'AT_TIMESTAMP' } }, 'required when startingPosition is AT_TIMESTAMP'],
     [{ bogus: 1 }, 'bogus'],
   ])('rejects %j with a message naming the value', (input, message) => {

@@ -50,10 +50,20 @@ describe('processor handler', () => {
     const res = await handler(eventOf(envelopes));
     // THEN nothing fails and the table holds exactly the fold of the events
     expect(res.batchItemFailures).toEqual([]);
-    const inputs = envelopes.map((e, i) => ({ position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber), event: ok(e) }));
-    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(expectedAggregates(config, inputs));
+    const inputs = envelopes.map((e, i) => ({
+      position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber),
+      event: ok(e),
+    }));
+    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(
+      expectedAggregates(config, inputs),
+    );
     const [cp] = await readCheckpoints(dynamo.client, config.table.name);
-    expect(cp).toMatchObject({ shardId: 'shardId-000000000000', records: 50, aggregated: 50, quarantined: 0 });
+    expect(cp).toMatchObject({
+      shardId: 'shardId-000000000000',
+      records: 50,
+      aggregated: 50,
+      quarantined: 0,
+    });
   });
 
   it('leaves the table unchanged when the same batch is delivered again', async () => {
@@ -66,7 +76,10 @@ describe('processor handler', () => {
     expect(res.batchItemFailures).toEqual([]);
     expect(fresh.lastReport()).toMatchObject({ itemsWritten: 0, itemsSkipped: expect.any(Number) });
     expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(before);
-    expect((await readCheckpoints(dynamo.client, config.table.name))[0]).toMatchObject({ records: 20, aggregated: 20 });
+    expect((await readCheckpoints(dynamo.client, config.table.name))[0]).toMatchObject({
+      records: 20,
+      aggregated: 20,
+    });
   });
 
   it('adds only the new records of a partially applied batch', async () => {
@@ -76,8 +89,13 @@ describe('processor handler', () => {
     // replay from record 11 with ten new records after the old ones
     const second = testProcessor(dynamo.client, config);
     await second(eventOf(envelopes.slice(10), 11));
-    const inputs = envelopes.map((e, i) => ({ position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber), event: ok(e) }));
-    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(expectedAggregates(config, inputs));
+    const inputs = envelopes.map((e, i) => ({
+      position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber),
+      event: ok(e),
+    }));
+    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(
+      expectedAggregates(config, inputs),
+    );
   });
 
   it('quarantines bad records with a reason and keeps going', async () => {
@@ -112,17 +130,24 @@ describe('processor handler', () => {
   });
 
   it('quarantines the aws-lambda-go sample event (not our envelope) and reports no failures', async () => {
-    const sample = JSON.parse(readFileSync(new URL('../../fixtures/kinesis-time-window-event.json', import.meta.url), 'utf8'));
+    const sample = JSON.parse(
+      readFileSync(new URL('../../fixtures/kinesis-time-window-event.json', import.meta.url), 'utf8'),
+    );
     const sink = recordingSink();
     const res = await testProcessor(dynamo.client, config, sink)(sample);
     expect(res.batchItemFailures).toEqual([]);
     expect(sink.records).toHaveLength(sample.Records.length);
-    expect(sink.records[0]).toMatchObject({ reason: 'invalid_json', sequenceNumber: sample.Records[0].kinesis.sequenceNumber });
+    expect(sink.records[0]).toMatchObject({
+      reason: 'invalid_json',
+      sequenceNumber: sample.Records[0].kinesis.sequenceNumber,
+    });
   });
 
   it('reports the lowest sequence number of a failed write as the retry point', async () => {
     const handler = testProcessor(dynamo.client, resolveConfig({ table: { name: 'no-such-table' } }));
     const res = await handler(eventOf([makeEvent(), makeEvent()], 7));
-    expect(res.batchItemFailures).toEqual([{ itemIdentifier: eventOf([makeEvent()], 7).Records[0]!.kinesis.sequenceNumber }]);
+    expect(res.batchItemFailures).toEqual([
+      { itemIdentifier: eventOf([makeEvent()], 7).Records[0]!.kinesis.sequenceNumber },
+    ]);
   });
 });

@@ -6,7 +6,10 @@ import { decodeRecords } from '../../../../processors/adapters/decode.ts';
 import { eventOf, kinesisRecord, makeEvent, seq, T0 } from '../../../helpers/factories.ts';
 
 const { RecordAggregator } = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  RecordAggregator: new () => { addUserRecord(r: { partitionKey: string; data: Buffer }): void; build(): { data: Buffer } };
+  RecordAggregator: new () => {
+    addUserRecord(r: { partitionKey: string; data: Buffer }): void;
+    build(): { data: Buffer };
+  };
 };
 const processing = resolveConfig().processing;
 
@@ -22,7 +25,12 @@ describe('decodeRecords', () => {
     const [out] = decodeRecords(eventOf([e], 5, 'shardId-000000000003').Records, processing);
     expect(out).toMatchObject({
       ok: true,
-      origin: { shardId: 'shardId-000000000003', sequenceNumber: seq(5), subSequenceNumber: 0, arrivalMs: T0 + 1000 },
+      origin: {
+        shardId: 'shardId-000000000003',
+        sequenceNumber: seq(5),
+        subSequenceNumber: 0,
+        arrivalMs: T0 + 1000,
+      },
     });
   });
 
@@ -57,7 +65,11 @@ describe('decodeRecords', () => {
       ],
       processing,
     );
-    expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(['oversize', 'future_timestamp', 'schema_violation']);
+    expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual([
+      'oversize',
+      'future_timestamp',
+      'schema_violation',
+    ]);
   });
 
   it('honours the configured lateness', () => {
