@@ -8,12 +8,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
+import type { CloudInfo as LocalCloudInfo } from '../infra/local/index.ts';
 
-export interface CloudInfo {
-  endpoints: { kinesis: string; dynamodb: string; firehose?: string; ingest?: string; dashboard?: string };
-  region: string;
-  pid?: number;
-}
+/** What a running cloud writes to `cloud.json` (and what a command needs of it). */
+export type CloudInfo = Pick<LocalCloudInfo, 'endpoints' | 'region'> & Partial<LocalCloudInfo>;
 
 function reachable(endpoint: string, timeoutMs = 500): Promise<boolean> {
   const url = new URL(endpoint);

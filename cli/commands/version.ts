@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 
 export function register(program: Command): void {
   const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };

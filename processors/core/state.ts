@@ -47,8 +47,10 @@ export function addValues(
 ): void {
   state.count += 1;
   for (const name of metricNames) {
-    const x = metrics[name];
+    let x = metrics[name];
     if (x === undefined) continue;
+    // -0 and 0 are the same measurement; storing JSON turns -0 into 0, so fold it as 0 from the start.
+    if (x === 0) x = 0;
     const m = state.metrics[name];
     if (m === undefined) {
       state.metrics[name] = { count: 1, sum: [x], min: x, max: x };

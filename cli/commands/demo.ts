@@ -1,0 +1,295 @@
+/**
+ * `shardline demo` (what `npm start` runs): the whole pipeline on this machine. Starts the local cloud,
+ * produces a synthetic IoT fleet's telemetry with live progress, drains until everything produced is
+ * processed and archived, prints a summary and reconciles every aggregate with the archive.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { Command } from 'commander';
+import { dynamodbClient } from '../../common/aws.ts';
+import type { ResolvedConfig } from '../../common/config.ts';
+import { UsageError } from '../../common/errors.ts';
+import { SHARDS_PK } from '../../common/table.ts';
+import { findRunningCloud } from '../local.ts';
+import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
+import { readStatus } from './status.ts';
+
+const MARKER = '.shardline-data';
+
+export interface DemoSummary {
+  ok: boolean;
+  produced: number;
+  aggregated: number;
+  quarantined: number;
+  late: number;
+  archived: number;
+  archiveErrors: number;
+  aggregateItems: number;
+  shards: number;
+  dataDir: string;
+  durationSeconds: number;
+  rateAchieved: number;
+  archive: { dir: string; format: string; files: number };
+  reconcile: { ok: boolean; rollupsChecked: number; windowsChecked: number; drifts: unknown[] };
+  conservation: { ok: boolean; equation: string };
+}
+
+/** Makes `dir` a clean data dir, refusing to wipe a folder that is not one of ours. */
+function prepareDataDir(dir: string, keep: boolean): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!existsSync(join(dir, MARKER))) {
+      throw new UsageError(`${dir} is not empty and not a Shardline data dir; pass another --data-dir`);
+    }
+    if (!keep)
+      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, MARKER),
+    'This folder holds a Shardline local cloud (emulator stores, archive, checkpoints).\n',
+  );
+}
+
+function countFiles(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) n += countFiles(join(dir, e.name));
+    else if (!e.name.startsWith('.')) n++;
+  }
+  return n;
+}
+
+async function countAggregateItems(config: ResolvedConfig): Promise<number> {
+  const client = dynamodbClient();
+  let n = 0;
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const res = await client.send(
+      new ScanCommand({
+        TableName: config.table.name,
+        Select: 'COUNT',
+        FilterExpression: 'pk <> :s',
+        ExpressionAttributeValues: { ':s': { S: SHARDS_PK } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    n += res.Count ?? 0;
+    start = res.LastEvaluatedKey;
+  } while (start);
+  client.destroy();
+  return n;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function register(program: Command): void {
+  withCommonOptions(
+    program
+      .command('demo')
+      .description(
+        'run the whole pipeline locally: produce, process, archive, then reconcile (what `npm start` runs)',
+      ),
+  )
+    .option(
+      '--duration <s>',
+      'seconds to produce (default: until Ctrl-C)',
+      parseIntOption('--duration', 1, 86_400),
+    )
+    .option('--rate <n>', 'events per second', parseIntOption('--rate', 1, 100_000), 500)
+    .option('--devices <n>', 'IoT devices in the fleet', parseIntOption('--devices', 1, 100_000), 200)
+    .option('--seed <n>', 'seed of the synthetic fleet', parseIntOption('--seed'), 1)
+    .option('--summary-json <file>', 'also write the summary as JSON to this file')
+    .option('--keep-data', 'keep what an earlier demo left in the data dir (default: start clean)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(
+      async (opts: {
+        config?: string;
+        dataDir: string;
+        duration?: number;
+        rate: number;
+        devices: number;
+        seed: number;
+        summaryJson?: string;
+        keepData?: boolean;
+        json?: boolean;
+      }) => {
+        const config = await loadConfig(opts.config);
+        const dataDir = resolve(opts.dataDir);
+        const running = await findRunningCloud(dataDir);
+        if (running) {
+          throw new UsageError(
+            `a local cloud already runs in ${dataDir} (pid ${running.pid ?? '?'}); stop it or pass --data-dir`,
+          );
+        }
+        prepareDataDir(dataDir, opts.keepData ?? false);
+        const tty = process.stderr.isTTY === true;
+        const say = (line: string) => process.stderr.write(`${line}\n`);
+        const { LocalCloud } = await import('../../infra/local/index.ts');
+        const { produce } = await import('../../producers/index.ts');
+        const { reconcile } = await import('../../queries/index.ts');
+
+        say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
+        const cloud = await LocalCloud.start({
+          config,
+          dataDir,
+          log: (l) => (process.env.SHARDLINE_VERBOSE ? say(l) : undefined),
+        });
+        const startedAt = Date.now();
+        const abort = new AbortController();
+        let interrupts = 0;
+        const onSignal = () => {
+          interrupts++;
+          if (interrupts === 1) {
+            say('\nStopping the producer; draining the pipeline (Ctrl-C again to quit at once)...');
+            abort.abort();
+          } else process.exit(130);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          say(
+            opts.duration
+              ? `Producing ${fmt(opts.rate)} events/s from ${fmt(opts.devices)} devices for ${opts.duration} s...`
+              : `Producing ${fmt(opts.rate)} events/s from ${fmt(opts.devices)} devices; Ctrl-C to stop and reconcile...`,
+          );
+          let lastLine = 0;
+          const result = await produce({
+            streamName: config.stream.name,
+            rate: opts.rate,
+            devices: opts.devices,
+            seed: opts.seed,
+            scenario: 'iot',
+            collect: false,
+            signal: abort.signal,
+            ...(opts.duration ? { durationSeconds: opts.duration } : {}),
+            progressIntervalMs: 500,
+            onProgress: (p) => {
+              const now = Date.now();
+              if (!tty && now - lastLine < 5_000 && p.total !== p.emitted) return;
+              lastLine = now;
+              const stats = cloud.stats();
+              const processed = (stats.esm ?? []).reduce((a, s) => a + s.recordsDelivered, 0);
+              const archived = stats.firehose?.recordsDelivered ?? 0;
+              const behind = Math.max(0, ...(stats.esm ?? []).map((s) => s.millisBehindLatest ?? 0));
+              const line =
+                `produced ${fmt(p.sent)}${p.total ? `/${fmt(p.total)}` : ''} (${fmt(Math.round((p.sent * 1000) / Math.max(1, p.elapsedMs)))}/s)` +
+                ` | processed ${fmt(processed)} | archived ${fmt(archived)} | behind ${(behind / 1000).toFixed(1)}s` +
+                (p.failed ? ` | FAILED ${fmt(p.failed)}` : '');
+              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+            },
+          });
+          if (tty) process.stderr.write('\n');
+          say('Draining: waiting until every record is processed and archived...');
+          await cloud.drain({ timeoutMs: 300_000 });
+
+          const status = await readStatus(config);
+          const { openDynamo } = await import('../../queries/index.ts');
+          const dynamo = await openDynamo(dataDir);
+          const lateness = config.processing.allowedLatenessSeconds * 1000;
+          say('Reconciling every rollup with the archive (DuckDB over the Parquet files)...');
+          let rec: Awaited<ReturnType<typeof reconcile>>;
+          try {
+            rec = await reconcile({
+              config,
+              dataDir,
+              client: dynamo.client,
+              from: startedAt - lateness,
+              to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
+            });
+          } finally {
+            await dynamo.close();
+          }
+          const archivedCounts = await countArchived(config, dataDir);
+          const produced = result.report.sent;
+          const conservationOk = produced === status.totals.aggregated + status.totals.quarantined;
+          const summary: DemoSummary = {
+            ok: false,
+            produced,
+            aggregated: status.totals.aggregated,
+            quarantined: status.totals.quarantined,
+            late: status.totals.late,
+            archived: archivedCounts.archived,
+            archiveErrors: archivedCounts.errors,
+            aggregateItems: await countAggregateItems(config),
+            shards: status.shards.length,
+            dataDir,
+            durationSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+            rateAchieved: result.report.rateAchieved,
+            archive: {
+              dir: join(cloud.archiveDir, 'raw'),
+              format: config.archive.format,
+              files: countFiles(join(cloud.archiveDir, 'raw')),
+            },
+            reconcile: {
+              ok: rec.ok,
+              rollupsChecked: rec.rollupsChecked,
+              windowsChecked: rec.windowsChecked,
+              drifts: rec.drifts,
+            },
+            conservation: {
+              ok: conservationOk,
+              equation: `produced ${produced} ${conservationOk ? '==' : '!='} aggregated ${status.totals.aggregated} + quarantined ${status.totals.quarantined}`,
+            },
+          };
+          summary.ok =
+            rec.ok &&
+            conservationOk &&
+            summary.archived + summary.archiveErrors >= produced &&
+            result.report.failed === 0;
+          if (opts.summaryJson) writeFileSync(opts.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+          if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          else printSummary(summary);
+          process.exitCode = summary.ok ? 0 : 1;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          await cloud.stop();
+        }
+      },
+    );
+}
+
+async function countArchived(
+  config: ResolvedConfig,
+  dataDir: string,
+): Promise<{ archived: number; errors: number }> {
+  const { DuckDbEngine } = await import('../../queries/index.ts');
+  const engine = await DuckDbEngine.open({ dataDir, config });
+  try {
+    const res = await engine.run(`SELECT count(DISTINCT eventid) AS n FROM ${config.archive.tableName}`);
+    const archived = Number(res.rows[0]?.n ?? 0);
+    const errorsDir = join(dataDir, 's3', config.archive.bucket, 'errors');
+    let errors = 0;
+    if (existsSync(errorsDir)) {
+      const r = await engine.run(
+        `SELECT count(*) AS n FROM read_json_auto('${errorsDir.replace(/'/g, "''")}/**/*', format='newline_delimited')`,
+      );
+      errors = Number(r.rows[0]?.n ?? 0);
+    }
+    return { archived, errors };
+  } finally {
+    await engine.close();
+  }
+}
+
+function printSummary(s: DemoSummary): void {
+  const mark = (ok: boolean) => (ok ? 'ok' : 'MISMATCH');
+  const lines = [
+    '',
+    `Shardline demo: ${s.ok ? 'everything reconciles' : 'SOMETHING DOES NOT ADD UP'}`,
+    `  produced       ${fmt(s.produced)} events in ${s.durationSeconds} s (${fmt(Math.round(s.rateAchieved))}/s) over ${s.shards} shards`,
+    `  aggregated     ${fmt(s.aggregated)}   quarantined ${fmt(s.quarantined)} (late ${fmt(s.late)})   conservation: ${mark(s.conservation.ok)}`,
+    `  archived       ${fmt(s.archived)} distinct events in ${fmt(s.archive.files)} ${s.archive.format} objects under ${s.archive.dir}`,
+    `  aggregates     ${fmt(s.aggregateItems)} DynamoDB items`,
+    `  reconcile      ${s.reconcile.ok ? 'ok' : `${s.reconcile.drifts.length} drift(s)`}: ${s.reconcile.rollupsChecked} rollups, ${fmt(s.reconcile.windowsChecked)} windows compared with the archive`,
+    '',
+    'Next, with the same data dir:',
+    '  npx shardline aggregates --rollup site_telemetry',
+    '  npx shardline query --list',
+    '  npx shardline reconcile',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}

@@ -1,0 +1,187 @@
+/**
+ * `shardline produce`: paced synthetic load onto the stream.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../common/errors.ts';
+import { type ProduceProgress, type ProduceReport, produce } from '../../producers/produce.ts';
+import { loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
+
+interface ProduceFlags {
+  scenario: string;
+  rate: number;
+  duration: number;
+  count?: number;
+  devices?: number;
+  seed: number;
+  kpl?: boolean;
+  injectDuplicates: number;
+  injectInvalid: number;
+  stream?: string;
+  json?: boolean;
+  config?: string;
+  dataDir: string;
+}
+
+function parseProbability(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new UsageError(`${name} must be a number between 0 and 1; got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
+
+function parsePositive(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+      throw new UsageError(
+        `${name} must be a number greater than 0 and at most ${max}; got ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** The local cloud's endpoints, written by a running `shardline up`. */
+interface CloudFile {
+  endpoints?: { kinesis?: string };
+  region?: string;
+}
+
+/**
+ * Points the SDK at the local cloud when no endpoint is set: `AWS_ENDPOINT_URL_KINESIS` wins, else
+ * `<data-dir>/cloud.json`. Returns the region to use, if the cloud file names one.
+ */
+export function useLocalCloud(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.AWS_ENDPOINT_URL_KINESIS) return undefined;
+  const file = join(dataDir, 'cloud.json');
+  if (!existsSync(file)) return undefined;
+  let cloud: CloudFile;
+  try {
+    cloud = JSON.parse(readFileSync(file, 'utf8')) as CloudFile;
+  } catch (err) {
+    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const endpoint = cloud.endpoints?.kinesis;
+  if (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)) {
+    throw new UsageError(
+      `${file}: endpoints.kinesis must be an http(s) URL; got ${JSON.stringify(endpoint)}`,
+    );
+  }
+  env.AWS_ENDPOINT_URL_KINESIS = endpoint;
+  // Emulators accept any credentials; do not make users invent some.
+  env.AWS_ACCESS_KEY_ID ||= 'local';
+  env.AWS_SECRET_ACCESS_KEY ||= 'local';
+  return typeof cloud.region === 'string' ? cloud.region : undefined;
+}
+
+/** One progress line. */
+export function formatProgress(p: ProduceProgress): string {
+  const secs = p.elapsedMs / 1000;
+  const of = p.total === null ? '' : `/${p.total}`;
+  return `produced ${p.emitted}${of}  sent ${p.sent}  retried ${p.retried}  failed ${p.failed}  ${(p.sent / Math.max(secs, 0.001)).toFixed(0)}/s  ${secs.toFixed(1)}s`;
+}
+
+/** The final report as text. */
+export function formatReport(r: ProduceReport): string {
+  return [
+    `scenario ${r.scenario} -> stream ${r.stream} (seed ${r.seed}${r.kpl ? ', KPL' : ''})${r.aborted ? ' [interrupted]' : ''}`,
+    `emitted   ${r.emitted} (${r.events} events, ${r.duplicates} duplicates, ${r.invalid} invalid)`,
+    `accepted  ${r.accepted}`,
+    `sent      ${r.sent} in ${r.requests} requests, ${r.bytes} bytes`,
+    `retried   ${r.retried} (${r.throttled} throttled)`,
+    `failed    ${r.failed}`,
+    `rate      ${r.rateAchieved} records/s over ${(r.durationMs / 1000).toFixed(1)} s`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  withCommonOptions(
+    program
+      .command('produce')
+      .description('send synthetic events (IoT fleet or web sessions) to the stream at a steady rate')
+      .option('--scenario <name>', 'iot or web', 'iot')
+      .option('--rate <n>', 'events per second', parsePositive('--rate', 1_000_000), 100)
+      .option(
+        '--duration <s>',
+        'seconds to run (0: until Ctrl-C)',
+        (v: string) => (v === '0' ? 0 : parsePositive('--duration', 604_800)(v)),
+        10,
+      )
+      .option(
+        '--count <n>',
+        'records to send instead of a duration',
+        parseIntOption('--count', 1, 100_000_000),
+      )
+      .option(
+        '--devices <n>',
+        'IoT devices (iot) or concurrent sessions (web)',
+        parseIntOption('--devices', 1, 100_000),
+      )
+      .option('--seed <n>', 'seed of the synthetic data', parseIntOption('--seed', 0, 2 ** 32 - 1), 1)
+      .option('--kpl', 'KPL-aggregate records')
+      .option(
+        '--inject-duplicates <p>',
+        'probability a record re-sends an earlier event',
+        parseProbability('--inject-duplicates'),
+        0,
+      )
+      .option(
+        '--inject-invalid <p>',
+        'probability a record is malformed',
+        parseProbability('--inject-invalid'),
+        0,
+      )
+      .option('--stream <name>', 'stream name (default: from the config)')
+      .option('--json', 'print the report as JSON'),
+  ).action(async (flags: ProduceFlags) => {
+    if (flags.scenario !== 'iot' && flags.scenario !== 'web') {
+      throw new UsageError(`--scenario must be one of iot, web; got ${JSON.stringify(flags.scenario)}`);
+    }
+    const config = await loadConfig(flags.config);
+    const region = useLocalCloud(flags.dataDir) ?? process.env.AWS_REGION ?? config.region;
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const tty = process.stderr.isTTY === true && flags.json !== true;
+    try {
+      const { report } = await produce({
+        streamName: flags.stream ?? config.stream.name,
+        region,
+        scenario: flags.scenario,
+        rate: flags.rate,
+        ...(flags.count !== undefined
+          ? { count: flags.count }
+          : flags.duration > 0
+            ? { durationSeconds: flags.duration }
+            : {}),
+        ...(flags.devices === undefined
+          ? {}
+          : flags.scenario === 'web'
+            ? { sessions: flags.devices }
+            : { devices: flags.devices }),
+        seed: flags.seed,
+        kpl: flags.kpl === true,
+        duplicateRate: flags.injectDuplicates,
+        invalidRate: flags.injectInvalid,
+        collect: false,
+        signal: controller.signal,
+        ...(tty
+          ? { onProgress: (p: ProduceProgress) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) }
+          : {}),
+      });
+      if (tty) process.stderr.write('\n');
+      if (flags.json) printJson(report);
+      else process.stdout.write(`${formatReport(report)}\n`);
+      if (report.failed > 0) process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * `shardline up`: start only the local cloud and keep it running until SIGINT/SIGTERM.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../common/errors.ts';
+import { findRunningCloud } from '../local.ts';
+import { loadConfig, withCommonOptions } from '../shared.ts';
+
+export function register(program: Command): void {
+  withCommonOptions(
+    program
+      .command('up')
+      .description('start the local cloud (Kinesis, DynamoDB, Firehose, the processor) and keep it running'),
+  )
+    .option('--json', 'print only the ready line (JSON) on stdout')
+    .action(async (opts: { config?: string; dataDir: string; json?: boolean }) => {
+      const config = await loadConfig(opts.config);
+      const dataDir = resolve(opts.dataDir);
+      const running = await findRunningCloud(dataDir);
+      if (running) {
+        throw new UsageError(
+          `a local cloud already runs in ${dataDir} (pid ${running.pid ?? '?'}); stop it or pass --data-dir`,
+        );
+      }
+      const log = (line: string) => {
+        if (!opts.json) process.stderr.write(`${line}\n`);
+      };
+      const { LocalCloud } = await import('../../infra/local/index.ts');
+      const cloud = await LocalCloud.start({ config, dataDir, log });
+      const ready = {
+        region: cloud.region,
+        kinesisEndpoint: cloud.endpoints.kinesis,
+        dynamodbEndpoint: cloud.endpoints.dynamodb,
+        firehoseEndpoint: cloud.endpoints.firehose,
+        streamName: cloud.streamName,
+        tableName: cloud.tableName,
+        dataDir: cloud.dataDir,
+        archiveDir: cloud.archiveDir,
+      };
+      process.stdout.write(`${JSON.stringify(ready)}\n`);
+      if (!opts.json) {
+        process.stderr.write(
+          `local cloud ready in ${dataDir}; other shardline commands with the same --data-dir use it.\n` +
+            `Press Ctrl-C to stop.\n`,
+        );
+      }
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          done();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      log('stopping: draining the pipeline...');
+      await cloud.drain({ timeoutMs: 30_000 }).catch((err: Error) => log(`drain: ${err.message}`));
+      await cloud.stop();
+    });
+}

@@ -1,0 +1,310 @@
+/**
+ * Monthly cost model of a Shardline deployment (pure: no IO), side by side with two alternatives:
+ * - **naive**: the same pipeline, but the processor writes DynamoDB once per record per rollup window
+ *   (`UpdateItem ADD`), the usual first design;
+ * - **flink**: Managed Service for Apache Flink instead of Lambda, writing only closed windows to DynamoDB.
+ * All three share the stream, the Firehose archive and S3. Prices come from `prices.ts` (dated, us-east-1).
+ */
+import type { ResolvedConfig } from '../../common/config.ts';
+import { WINDOW_MS } from '../../common/config.ts';
+import { UsageError } from '../../common/errors.ts';
+import {
+  HOURS_PER_MONTH,
+  PRICES,
+  PRICES_AS_OF,
+  PRICES_REGION,
+  PRICES_SOURCE,
+  SECONDS_PER_MONTH,
+} from './prices.ts';
+
+/** Workload and modelling assumptions; every field optional. */
+export interface CostAssumptions {
+  /** Records per second, averaged over the month, 0–1,000,000. @default 1000 */
+  readonly ratePerSecond?: number;
+  /** Average encoded event size in bytes, 1–1,048,576. @default 300 */
+  readonly recordBytes?: number;
+  /** Distinct dims groups a batch touches per rollup window (capped by the batch's records), 1–1e6. @default 50 */
+  readonly groupsPerBatch?: number;
+  /** Fraction of records quarantined, 0–1. @default 0.001 */
+  readonly quarantineFraction?: number;
+  /** Processor memory in MiB (the stack's default). @default 1024 */
+  readonly memoryMiB?: number;
+  /** Fixed processor time per invocation, ms. @default 30 */
+  readonly baseMsPerInvocation?: number;
+  /** Processor time per record (decode, validate, fold), ms. @default 0.02 */
+  readonly msPerRecord?: number;
+  /** Processor time per DynamoDB write, amortized over concurrent requests, ms. @default 0.5 */
+  readonly msPerWrite?: number;
+  /** Average aggregate item size, bytes (1 KB per write unit). @default 400 */
+  readonly itemBytes?: number;
+  /** Parquet size relative to the JSON input. @default 0.25 */
+  readonly parquetRatio?: number;
+  /** Log bytes per invocation (Powertools JSON logs and EMF metrics). @default 600 */
+  readonly logBytesPerInvocation?: number;
+  /** Records per second one Flink KPU sustains for these rollups. @default 5000 */
+  readonly flinkRecordsPerKpu?: number;
+}
+
+/** One service's monthly cost in USD for each design. */
+export interface CostLine {
+  readonly service: string;
+  readonly shardline: number;
+  readonly naive: number;
+  readonly flink: number;
+  /** What drives the number. */
+  readonly note: string;
+}
+
+export interface CostEstimate {
+  readonly pricesAsOf: string;
+  readonly region: string;
+  readonly source: string;
+  readonly assumptions: Required<CostAssumptions>;
+  /** Derived quantities, per month unless named otherwise. */
+  readonly derived: {
+    readonly shards: number;
+    readonly records: number;
+    readonly invocations: number;
+    readonly recordsPerInvocation: number;
+    readonly shardlineWrites: number;
+    readonly naiveWrites: number;
+    readonly flinkWrites: number;
+    readonly flinkKpus: number;
+  };
+  readonly lines: readonly CostLine[];
+  readonly totals: { readonly shardline: number; readonly naive: number; readonly flink: number };
+}
+
+const DEFAULTS: Required<CostAssumptions> = {
+  ratePerSecond: 1000,
+  recordBytes: 300,
+  groupsPerBatch: 50,
+  quarantineFraction: 0.001,
+  memoryMiB: 1024,
+  baseMsPerInvocation: 30,
+  msPerRecord: 0.02,
+  msPerWrite: 0.5,
+  itemBytes: 400,
+  parquetRatio: 0.25,
+  logBytesPerInvocation: 600,
+  flinkRecordsPerKpu: 5000,
+};
+
+const RANGES: Record<keyof CostAssumptions, readonly [number, number]> = {
+  ratePerSecond: [0, 1_000_000],
+  recordBytes: [1, 1_048_576],
+  groupsPerBatch: [1, 1_000_000],
+  quarantineFraction: [0, 1],
+  memoryMiB: [128, 10_240],
+  baseMsPerInvocation: [0, 900_000],
+  msPerRecord: [0, 1000],
+  msPerWrite: [0, 1000],
+  itemBytes: [1, 400 * 1024],
+  parquetRatio: [0.01, 2],
+  logBytesPerInvocation: [0, 1e7],
+  flinkRecordsPerKpu: [1, 1e7],
+};
+
+/** Applies defaults and checks ranges, with a message showing the value received. */
+export function resolveCostAssumptions(input: CostAssumptions = {}): Required<CostAssumptions> {
+  const out = { ...DEFAULTS };
+  for (const key of Object.keys(RANGES) as (keyof CostAssumptions)[]) {
+    const value = input[key];
+    if (value === undefined) continue;
+    const [min, max] = RANGES[key];
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new UsageError(`${key} must be between ${min} and ${max}; received ${value}`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+const GB = 1e9;
+const KB = 1024;
+const perMillion = (n: number, price: number) => (n / 1e6) * price;
+const cents = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Estimates the monthly cost of `config` under the given workload.
+ *
+ * @example
+ * ```ts
+ * const e = estimateMonthlyCost(resolveConfig({}), { ratePerSecond: 500 });
+ * e.totals.shardline; // USD per month
+ * ```
+ */
+export function estimateMonthlyCost(config: ResolvedConfig, input: CostAssumptions = {}): CostEstimate {
+  const a = resolveCostAssumptions(input);
+  const rate = a.ratePerSecond;
+  const records = rate * SECONDS_PER_MONTH;
+  const bytes = records * a.recordBytes;
+  const onDemand = config.stream.mode === 'ON_DEMAND';
+
+  // --- Kinesis (same for all three designs; two consumers: processor and Firehose) ---
+  const shards = onDemand
+    ? Math.max(4, Math.ceil(rate / 1000), Math.ceil((rate * a.recordBytes) / 1e6))
+    : config.stream.shardCount;
+  let kinesis: number;
+  let kinesisNote: string;
+  if (onDemand) {
+    const inGB = (records * Math.ceil(a.recordBytes / KB) * KB) / GB;
+    kinesis =
+      HOURS_PER_MONTH * PRICES.kinesis.onDemandStreamHour +
+      inGB * PRICES.kinesis.onDemandIngestPerGB +
+      2 * inGB * PRICES.kinesis.onDemandRetrievalPerGB;
+    kinesisNote = `on-demand: stream-hours, ${inGB.toFixed(1)} GB in, 2 consumers out`;
+  } else {
+    const putUnits = records * Math.ceil(a.recordBytes / (25 * KB));
+    const extended = config.stream.retentionHours > 24 ? PRICES.kinesis.extendedRetentionShardHour : 0;
+    kinesis =
+      shards * HOURS_PER_MONTH * (PRICES.kinesis.shardHour + extended) +
+      perMillion(putUnits, PRICES.kinesis.putPayloadUnitsPerMillion);
+    kinesisNote = `${shards} shards${extended ? ' + extended retention' : ''}, PUT payload units`;
+  }
+
+  // --- Lambda invocations: per shard, a batch is full or the batching window (at least the 1 s poll) ends ---
+  const es = config.eventSource;
+  const perShard = rate / shards;
+  const invPerShardPerSec =
+    perShard === 0
+      ? 0
+      : Math.max(perShard / es.batchSize, 1 / Math.max(es.maximumBatchingWindowInSeconds, 1));
+  const invocations = shards * invPerShardPerSec * SECONDS_PER_MONTH;
+  const recordsPerInvocation = invocations === 0 ? 0 : records / invocations;
+
+  // --- DynamoDB writes ---
+  const rollupWindows = config.rollups.flatMap((r) => r.windows);
+  const writesPerInvocation =
+    rollupWindows.reduce((n) => n + Math.min(recordsPerInvocation, a.groupsPerBatch), 0) +
+    (invocations > 0 ? 1 : 0);
+  const wruPerWrite = Math.ceil(a.itemBytes / KB);
+  const shardlineWrites = invocations * writesPerInvocation;
+  const naiveWrites = records * rollupWindows.length;
+  const flinkWrites = rollupWindows.reduce(
+    (n, w) => n + (rate > 0 ? a.groupsPerBatch * ((SECONDS_PER_MONTH * 1000) / WINDOW_MS[w]) : 0),
+    0,
+  );
+  const dynamo = (writes: number, reads: number) =>
+    perMillion(writes * wruPerWrite, PRICES.dynamodb.writeRequestUnitsPerMillion) +
+    perMillion(reads, PRICES.dynamodb.readRequestUnitsPerMillion);
+
+  // --- Lambda cost ---
+  const lambdaCost = (writes: number) => {
+    const ms =
+      invocations * (a.baseMsPerInvocation + a.msPerRecord * recordsPerInvocation) + writes * a.msPerWrite;
+    return (
+      (ms / 1000) * (a.memoryMiB / 1024) * PRICES.lambda.arm64GBSecond +
+      perMillion(invocations, PRICES.lambda.requestsPerMillion)
+    );
+  };
+
+  // --- Firehose and S3 (archive + quarantine) ---
+  const fiveKB = 5 * KB;
+  const billedGB = (n: number, size: number) => (n * Math.ceil(size / fiveKB) * fiveKB) / GB;
+  const parquet = config.archive.format === 'parquet';
+  const archiveGB = billedGB(records, a.recordBytes);
+  const quarantined = records * a.quarantineFraction;
+  const quarantineGB = billedGB(quarantined, a.recordBytes * 1.4 + 400);
+  const firehose =
+    (archiveGB + quarantineGB) * PRICES.firehose.ingestPerGB +
+    (parquet ? archiveGB * PRICES.firehose.formatConversionPerGB : 0);
+  const storedRatio = parquet ? a.parquetRatio : config.archive.format === 'json.gz' ? 0.15 : 1;
+  const storedGB = (bytes * storedRatio + quarantined * (a.recordBytes * 1.4 + 400)) / GB;
+  const objects = (interval: number, sizeMiB: number, gb: number) =>
+    rate === 0 ? 0 : Math.max(SECONDS_PER_MONTH / Math.max(interval, 60), (gb * GB) / (sizeMiB * 1024 * KB));
+  const puts =
+    objects(config.archive.bufferIntervalSeconds, config.archive.bufferSizeMiB, bytes / GB) +
+    (quarantined > 0
+      ? objects(config.quarantine.bufferIntervalSeconds, config.quarantine.bufferSizeMiB, quarantineGB)
+      : 0);
+  const s3 = storedGB * PRICES.s3.standardGBMonth + (puts / 1000) * PRICES.s3.putPer1000;
+
+  // --- CloudWatch ---
+  const alarms = 7;
+  const cw = PRICES.cloudwatch;
+  const cloudwatchFor = (lambdaLogs: boolean) =>
+    alarms * cw.alarmMonth +
+    cw.dashboardMonth +
+    (lambdaLogs
+      ? (invocations * a.logBytesPerInvocation * cw.logsIngestPerGB) / GB + 4 * cw.customMetricMonth
+      : 0);
+
+  // --- Flink ---
+  const flinkKpus = rate === 0 ? 1 : Math.max(1, Math.ceil(rate / a.flinkRecordsPerKpu));
+  const flink =
+    (flinkKpus + PRICES.flink.orchestrationKpus) * HOURS_PER_MONTH * PRICES.flink.kpuHour +
+    flinkKpus * PRICES.flink.storageGBPerKpu * PRICES.flink.storageGBMonth;
+
+  const lines: CostLine[] = [
+    {
+      service: 'Kinesis Data Streams',
+      shardline: kinesis,
+      naive: kinesis,
+      flink: kinesis,
+      note: kinesisNote,
+    },
+    {
+      service: 'Lambda (arm64)',
+      shardline: lambdaCost(shardlineWrites),
+      naive: lambdaCost(naiveWrites),
+      flink: 0,
+      note: `${Math.round(invocations).toLocaleString('en-US')} invocations of ~${Math.round(recordsPerInvocation)} records, ${a.memoryMiB} MiB`,
+    },
+    {
+      service: 'Managed Service for Apache Flink',
+      shardline: 0,
+      naive: 0,
+      flink,
+      note: `${flinkKpus} KPU + ${PRICES.flink.orchestrationKpus} orchestration KPU, running storage`,
+    },
+    {
+      service: 'DynamoDB (on-demand)',
+      shardline: dynamo(shardlineWrites, shardlineWrites),
+      naive: dynamo(naiveWrites, 0),
+      flink: dynamo(flinkWrites, 0),
+      note: 'writes: one per group per rollup window per batch (+ watermark reads) / per record / per closed window',
+    },
+    {
+      service: 'Data Firehose',
+      shardline: firehose,
+      naive: firehose,
+      flink: firehose,
+      note: `archive ${archiveGB.toFixed(1)} GB billed (5 KB rounding)${parquet ? ' + Parquet conversion' : ''}, quarantine`,
+    },
+    {
+      service: 'S3',
+      shardline: s3,
+      naive: s3,
+      flink: s3,
+      note: `${storedGB.toFixed(1)} GB added per month (Standard), ${Math.round(puts).toLocaleString('en-US')} PUTs`,
+    },
+    {
+      service: 'CloudWatch',
+      shardline: cloudwatchFor(true),
+      naive: cloudwatchFor(true),
+      flink: cloudwatchFor(false),
+      note: `${alarms} alarms, 1 dashboard, processor logs and metrics`,
+    },
+  ].map((l) => ({ ...l, shardline: cents(l.shardline), naive: cents(l.naive), flink: cents(l.flink) }));
+
+  const total = (k: 'shardline' | 'naive' | 'flink') => cents(lines.reduce((n, l) => n + l[k], 0));
+  return {
+    pricesAsOf: PRICES_AS_OF,
+    region: PRICES_REGION,
+    source: PRICES_SOURCE,
+    assumptions: a,
+    derived: {
+      shards,
+      records,
+      invocations,
+      recordsPerInvocation,
+      shardlineWrites,
+      naiveWrites,
+      flinkWrites,
+      flinkKpus,
+    },
+    lines,
+    totals: { shardline: total('shardline'), naive: total('naive'), flink: total('flink') },
+  };
+}

@@ -1,0 +1,35 @@
+/** Public surface of the AWS deployment area. */
+
+export {
+  type CostAssumptions,
+  type CostEstimate,
+  type CostLine,
+  estimateMonthlyCost,
+  resolveCostAssumptions,
+} from './cost.ts';
+export type { BuildOptions } from './lib/build.ts';
+export { buildApp } from './lib/build.ts';
+export { type CatalogQuery, parseCatalogQuery, readCatalog } from './lib/catalog.ts';
+export {
+  formatJavaDate,
+  type PartitionProjection,
+  projectionFromPrefix,
+  projectionParameters,
+} from './lib/partition.ts';
+export {
+  PROCESSOR_TABLE_ACTIONS,
+  QUARANTINE_COLUMNS,
+  REPO_ROOT,
+  resolveStackProps,
+  ShardlineStack,
+  type ShardlineStackProps,
+} from './lib/shardline-stack.ts';
+export {
+  DEFAULT_STACK_NAME,
+  METRICS_NAMESPACE,
+  QUARANTINED_METRIC,
+  SERVICE_NAME,
+  STACK_OUTPUTS,
+  type StackOutputKey,
+} from './outputs.ts';
+export { PRICES, PRICES_AS_OF, PRICES_REGION } from './prices.ts';

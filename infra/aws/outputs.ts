@@ -1,0 +1,33 @@
+/**
+ * Names of the stack outputs the CLI's `--target aws` reads (via CloudFormation DescribeStacks).
+ * A contract: renaming one breaks deployed stacks' readers.
+ */
+export const STACK_OUTPUTS = {
+  region: 'Region',
+  streamName: 'StreamName',
+  streamArn: 'StreamArn',
+  tableName: 'TableName',
+  archiveDeliveryStreamName: 'ArchiveDeliveryStreamName',
+  quarantineDeliveryStreamName: 'QuarantineDeliveryStreamName',
+  archiveBucketName: 'ArchiveBucketName',
+  resultsBucketName: 'AthenaResultsBucketName',
+  glueDatabase: 'GlueDatabaseName',
+  eventsTable: 'GlueEventsTableName',
+  quarantineTable: 'GlueQuarantineTableName',
+  workgroup: 'AthenaWorkGroupName',
+  functionName: 'ProcessorFunctionName',
+  dlqUrl: 'OnFailureQueueUrl',
+  dashboardName: 'DashboardName',
+} as const;
+
+export type StackOutputKey = keyof typeof STACK_OUTPUTS;
+
+/** Default stack name (`cdk deploy Shardline`). */
+export const DEFAULT_STACK_NAME = 'Shardline';
+
+/** CloudWatch namespace of the processor's Powertools metrics. */
+export const METRICS_NAMESPACE = 'Shardline';
+/** Powertools service name (the `service` dimension of every metric). */
+export const SERVICE_NAME = 'shardline-processor';
+/** Metric the processor emits per quarantined record (Count, Sum). */
+export const QUARANTINED_METRIC = 'QuarantinedRecords';

@@ -1,0 +1,347 @@
+/**
+ * The local cloud: kinesalite + dynalite in-process, the stream and table created if absent, the local
+ * Firehose, and the event source mapping invoking the processor, all persisted under one data dir.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  CreateTableCommand,
+  ResourceNotFoundException as DdbNotFound,
+  DescribeTableCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  IncreaseStreamRetentionPeriodCommand,
+  type KinesisClient,
+  ResourceNotFoundException as KinesisNotFound,
+} from '@aws-sdk/client-kinesis';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
+import type { ResolvedConfig } from '../../common/config.ts';
+import { ServiceError } from '../../common/errors.ts';
+import { tableDefinition } from '../../common/table.ts';
+import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
+import {
+  EventSourceMapping,
+  type EventSourceMappingOptions,
+  type KinesisHandler,
+  type ShardStats,
+} from './esm.ts';
+import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } from './firehose.ts';
+import { writeJsonAtomic } from './private/state.ts';
+
+/** Account id used in every local ARN. */
+export const LOCAL_ACCOUNT = '000000000000';
+/** Name of the processor function in local ARNs. */
+export const LOCAL_FUNCTION_NAME = 'shardline-processor';
+
+export interface LocalCloudOptions {
+  readonly config: ResolvedConfig;
+  /** State folder: emulator stores, checkpoints, archive (`s3/<bucket>`), OnFailure records. Created if missing. */
+  readonly dataDir: string;
+  /** The function the mapping invokes. @default the processor, `processors/handler.ts` `handler` */
+  readonly handler?: KinesisHandler;
+  readonly log?: (line: string) => void;
+  /** Run the event source mapping. @default true */
+  readonly esm?: boolean;
+  /** Run the local Firehose (archive and quarantine delivery streams). @default true */
+  readonly firehose?: boolean;
+  /** Event source mapping test knobs (poll interval, backoff...). @default the mapping's defaults */
+  readonly esmTuning?: Pick<
+    EventSourceMappingOptions,
+    'pollIntervalMs' | 'shardDiscoveryIntervalMs' | 'retryBackoffMs' | 'clock'
+  >;
+  /** Local Firehose test knobs. @default the Firehose's defaults */
+  readonly firehoseTuning?: Pick<LocalFirehoseOptions, 'pollIntervalMs'>;
+}
+
+/** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
+export interface CloudInfo {
+  pid: number;
+  startedAt: string;
+  region: string;
+  endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+  streamName: string;
+  streamArn: string;
+  tableName: string;
+  archiveDir: string;
+}
+
+export interface LocalCloudStats {
+  esm: ShardStats[] | null;
+  firehose: LocalFirehoseStats | null;
+}
+
+const ENV_KEYS = [
+  'AWS_ENDPOINT_URL_KINESIS',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_FIREHOSE',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'SHARDLINE_CONFIG',
+  'SHARDLINE_TABLE',
+  'SHARDLINE_QUARANTINE_STREAM',
+] as const;
+
+/**
+ * Starts everything; `stop()` undoes it (and restores the environment variables it set).
+ *
+ * @example
+ * ```ts
+ * const cloud = await LocalCloud.start({ config: resolveConfig({}), dataDir: '.shardline' });
+ * // ...produce to cloud.streamName with kinesisClient()...
+ * await cloud.drain({ timeoutMs: 60_000 });
+ * await cloud.stop();
+ * ```
+ */
+export class LocalCloud {
+  readonly config: ResolvedConfig;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly streamName: string;
+  readonly streamArn: string;
+  readonly tableName: string;
+  readonly archiveDir: string;
+  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+  readonly esm: EventSourceMapping | null;
+  readonly firehose: LocalFirehose | null;
+  readonly #emulators: Emulator[];
+  readonly #savedEnv: Map<string, string | undefined>;
+  readonly #clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
+  #stopping: Promise<void> | undefined;
+
+  private constructor(args: {
+    config: ResolvedConfig;
+    dataDir: string;
+    emulators: Emulator[];
+    endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+    esm: EventSourceMapping | null;
+    firehose: LocalFirehose | null;
+    savedEnv: Map<string, string | undefined>;
+    clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
+  }) {
+    this.config = args.config;
+    this.dataDir = args.dataDir;
+    this.region = args.config.region;
+    this.streamName = args.config.stream.name;
+    this.streamArn = streamArn(args.config);
+    this.tableName = args.config.table.name;
+    this.archiveDir = join(args.dataDir, 's3', args.config.archive.bucket);
+    this.endpoints = args.endpoints;
+    this.esm = args.esm;
+    this.firehose = args.firehose;
+    this.#emulators = args.emulators;
+    this.#savedEnv = args.savedEnv;
+    this.#clients = args.clients;
+  }
+
+  static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const { config } = options;
+    const dataDir = resolve(options.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    const log = options.log ?? (() => undefined);
+    const emulators: Emulator[] = [];
+    const savedEnv = new Map<string, string | undefined>(ENV_KEYS.map((k) => [k, process.env[k]]));
+    const clients: Partial<{ kinesis: KinesisClient; dynamodb: DynamoDBClient }> = {};
+    let esm: EventSourceMapping | null = null;
+    let firehose: LocalFirehose | null = null;
+    try {
+      const kinesis = await startKinesis({ dataDir });
+      emulators.push(kinesis);
+      const dynamo = await startDynamo({ dataDir });
+      emulators.push(dynamo);
+      process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+      process.env.AWS_REGION = config.region;
+      process.env.AWS_ACCESS_KEY_ID ||= 'local';
+      process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
+      clients.kinesis = kinesisClient({ region: config.region });
+      clients.dynamodb = dynamodbClient({ region: config.region });
+      await ensureStream(clients.kinesis, config);
+      await ensureTable(clients.dynamodb, config.table.name);
+      log(`[cloud] kinesis ${kinesis.endpoint}, dynamodb ${dynamo.endpoint}, stream ${config.stream.name}`);
+
+      if (options.firehose ?? true) {
+        firehose = await LocalFirehose.start({
+          ...options.firehoseTuning,
+          config,
+          dataDir,
+          kinesisClient: clients.kinesis,
+          region: config.region,
+          log,
+        });
+      }
+      process.env.AWS_ENDPOINT_URL_FIREHOSE =
+        firehose?.endpoint ?? process.env.AWS_ENDPOINT_URL_FIREHOSE ?? 'http://127.0.0.1:9';
+      process.env.SHARDLINE_CONFIG = JSON.stringify(config);
+      process.env.SHARDLINE_TABLE = config.table.name;
+      process.env.SHARDLINE_QUARANTINE_STREAM = config.quarantine.deliveryStreamName;
+
+      if (options.esm ?? true) {
+        const handler =
+          options.handler ?? ((await import('../../processors/handler.ts')).handler as KinesisHandler);
+        esm = await EventSourceMapping.start({
+          ...options.esmTuning,
+          eventSource: config.eventSource,
+          streamName: config.stream.name,
+          streamArn: streamArn(config),
+          kinesis: clients.kinesis,
+          handler,
+          stateDir: join(dataDir, 'esm', LOCAL_FUNCTION_NAME),
+          region: config.region,
+          functionArn: `arn:aws:lambda:${config.region}:${LOCAL_ACCOUNT}:function:${LOCAL_FUNCTION_NAME}`,
+          onFailureDir: join(dataDir, 'onfailure'),
+          log,
+        });
+      }
+      const cloud = new LocalCloud({
+        config,
+        dataDir,
+        emulators,
+        endpoints: {
+          kinesis: kinesis.endpoint,
+          dynamodb: dynamo.endpoint,
+          firehose: firehose?.endpoint ?? null,
+        },
+        esm,
+        firehose,
+        savedEnv,
+        clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb },
+      });
+      writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
+      return cloud;
+    } catch (err) {
+      await esm?.stop().catch(() => undefined);
+      await firehose?.stop().catch(() => undefined);
+      for (const e of emulators.reverse()) await e.close().catch(() => undefined);
+      clients.kinesis?.destroy();
+      clients.dynamodb?.destroy();
+      restoreEnv(savedEnv);
+      if (err instanceof ServiceError) throw err;
+      throw new ServiceError(`local cloud failed to start in ${dataDir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** What `cloud.json` holds. */
+  info(): CloudInfo {
+    return {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      region: this.region,
+      endpoints: this.endpoints,
+      streamName: this.streamName,
+      streamArn: this.streamArn,
+      tableName: this.tableName,
+      archiveDir: this.archiveDir,
+    };
+  }
+
+  /** Environment for another process (or SDK client) to use this cloud. */
+  env(): Record<string, string> {
+    const out: Record<string, string> = {
+      AWS_ENDPOINT_URL_KINESIS: this.endpoints.kinesis,
+      AWS_ENDPOINT_URL_DYNAMODB: this.endpoints.dynamodb,
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID || 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+      SHARDLINE_CONFIG: JSON.stringify(this.config),
+      SHARDLINE_TABLE: this.tableName,
+      SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
+    };
+    if (this.endpoints.firehose !== null) out.AWS_ENDPOINT_URL_FIREHOSE = this.endpoints.firehose;
+    return out;
+  }
+
+  stats(): LocalCloudStats {
+    return { esm: this.esm?.stats() ?? null, firehose: this.firehose?.stats() ?? null };
+  }
+
+  /** Waits until the mapping has processed everything in the stream, then until Firehose delivered it. */
+  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const started = Date.now();
+    await this.esm?.drain({ timeoutMs });
+    await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
+  }
+
+  /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.esm?.stop();
+      await this.firehose?.stop();
+      this.#clients.kinesis.destroy();
+      this.#clients.dynamodb.destroy();
+      for (const e of [...this.#emulators].reverse()) await e.close();
+      const file = join(this.dataDir, 'cloud.json');
+      if (existsSync(file)) rmSync(file);
+      restoreEnv(this.#savedEnv);
+    })();
+    return this.#stopping;
+  }
+}
+
+function restoreEnv(saved: Map<string, string | undefined>): void {
+  for (const [k, v] of saved) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+/** `arn:aws:kinesis:<region>:000000000000:stream/<name>`. */
+export function streamArn(config: ResolvedConfig): string {
+  return `arn:aws:kinesis:${config.region}:${LOCAL_ACCOUNT}:stream/${config.stream.name}`;
+}
+
+async function ensureStream(kinesis: KinesisClient, config: ResolvedConfig): Promise<void> {
+  const name = config.stream.name;
+  const status = async (): Promise<string | undefined> => {
+    try {
+      const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+      return out.StreamDescriptionSummary?.StreamStatus;
+    } catch (err) {
+      if (err instanceof KinesisNotFound || (err as Error).name === 'ResourceNotFoundException')
+        return undefined;
+      throw err;
+    }
+  };
+  if ((await status()) === undefined) {
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: config.stream.shardCount }));
+    await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
+    if (config.stream.retentionHours > 24) {
+      await kinesis.send(
+        new IncreaseStreamRetentionPeriodCommand({
+          StreamName: name,
+          RetentionPeriodHours: config.stream.retentionHours,
+        }),
+      );
+    }
+  }
+  await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
+}
+
+async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  const status = async (): Promise<string | undefined> => {
+    try {
+      const out = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+      return out.Table?.TableStatus;
+    } catch (err) {
+      if (err instanceof DdbNotFound || (err as Error).name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  };
+  if ((await status()) === undefined) await dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
+  await waitFor(async () => (await status()) === 'ACTIVE', `table ${tableName} to become ACTIVE`);
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new ServiceError(`timed out after ${timeoutMs} ms waiting for ${what}`, { retryable: true });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

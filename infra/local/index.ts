@@ -1,0 +1,19 @@
+/** Public surface of the local cloud. */
+export {
+  type CloudInfo,
+  LOCAL_ACCOUNT,
+  LOCAL_FUNCTION_NAME,
+  LocalCloud,
+  type LocalCloudOptions,
+  type LocalCloudStats,
+  streamArn,
+} from './cloud.ts';
+export { type Emulator, type EmulatorOptions, startDynamo, startKinesis } from './emulators.ts';
+export {
+  DrainTimeoutError,
+  EventSourceMapping,
+  type EventSourceMappingOptions,
+  type KinesisHandler,
+  type ShardStats,
+} from './esm.ts';
+export { type BatchResponseOutcome, type OnFailureMessage, parseBatchResponse } from './private/event.ts';

@@ -1,0 +1,309 @@
+/**
+ * Reconcile: recompute every rollup from the raw archive in SQL and compare it with the DynamoDB aggregates.
+ *
+ * The archive side deduplicates by `eventid` (the archive is at-least-once) and leaves out events the
+ * quarantine archive lists as `late` or `future_timestamp` (valid envelopes that are archived but never
+ * aggregated). For each window size the range is widened to whole windows: `[floor(from), ceil(to))`.
+ *
+ * Counts, metric counts, min and max must match exactly. Sums in DynamoDB are correctly rounded exact sums
+ * while SQL sums are ordinary floating-point sums, so a sum matches when
+ * `|archive - aggregates| <= sumTolerance * sum(|x|)` (default 1e-9; a naive sum of n values errs by at most
+ * about n * 1.1e-16 * sum(|x|)).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } from '../common/config.ts';
+import { describeValue, UsageError } from '../common/errors.ts';
+import { encodeDims } from '../processors/core/rollup.ts';
+import { type AggregateRow, dimNames, readAggregates } from './aggregates.ts';
+import { DuckDbEngine } from './engine/duckdb.ts';
+
+/** Default relative tolerance of sums (relative to the sum of absolute values). */
+export const DEFAULT_SUM_TOLERANCE = 1e-9;
+
+/** One metric of one aggregate recomputed from the archive. */
+export interface ArchiveMetric {
+  readonly count: number;
+  readonly sum: number;
+  /** Sum of absolute values: the scale of the sum's rounding error. */
+  readonly sumAbs: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One aggregate recomputed from the archive. */
+export interface ArchiveAggregate {
+  readonly window: WindowSize;
+  readonly dims: Record<string, string>;
+  readonly dimsKey: string;
+  /** ISO-8601 UTC. */
+  readonly windowStart: string;
+  readonly count: number;
+  readonly metrics: Record<string, ArchiveMetric>;
+}
+
+export interface Drift {
+  readonly rollup: string;
+  readonly window: WindowSize;
+  readonly dims: Record<string, string>;
+  readonly windowStart: string;
+  /** `count`, or `metrics.<name>.<count|sum|min|max>`. */
+  readonly field: string;
+  /** Value recomputed from the archive; null when the archive has no such aggregate or metric. */
+  readonly archive: number | null;
+  /** Value in DynamoDB; null when DynamoDB has no such aggregate or metric. */
+  readonly aggregates: number | null;
+}
+
+export interface ComparisonResult {
+  /** Aggregates (window, dims, window start) present on either side. */
+  readonly windowsChecked: number;
+  readonly drifts: Drift[];
+}
+
+export interface ReconcileReport extends ComparisonResult {
+  readonly ok: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly rollupsChecked: number;
+  readonly sumTolerance: number;
+  /** Bytes the archive queries read. */
+  readonly bytesScanned: number;
+}
+
+const keyOf = (r: { window: string; dimsKey: string; windowStart: string }) =>
+  `${r.window}|${r.windowStart}|${r.dimsKey}`;
+
+/**
+ * Compares one rollup's archive recomputation with its DynamoDB rows. Pure.
+ * Drifts come sorted by window, window start, dims and field.
+ */
+export function compareAggregates(
+  rollup: string,
+  archive: readonly ArchiveAggregate[],
+  aggregates: readonly AggregateRow[],
+  sumTolerance: number = DEFAULT_SUM_TOLERANCE,
+): ComparisonResult {
+  const a = new Map(archive.map((r) => [keyOf(r), r]));
+  const d = new Map(aggregates.map((r) => [keyOf(r), r]));
+  const keys = [...new Set([...a.keys(), ...d.keys()])].sort();
+  const drifts: Drift[] = [];
+  for (const key of keys) {
+    const x = a.get(key);
+    const y = d.get(key);
+    const base = (x ?? y)!;
+    const drift = (field: string, av: number | null, dv: number | null) =>
+      drifts.push({
+        rollup,
+        window: base.window,
+        dims: base.dims,
+        windowStart: base.windowStart,
+        field,
+        archive: av,
+        aggregates: dv,
+      });
+    if (x === undefined || y === undefined || x.count !== y.count) {
+      drift('count', x?.count ?? null, y?.count ?? null);
+      if (x === undefined || y === undefined) continue;
+    }
+    const names = [...new Set([...Object.keys(x.metrics), ...Object.keys(y.metrics)])].sort();
+    for (const m of names) {
+      const xm = x.metrics[m];
+      const ym = y.metrics[m];
+      if (xm === undefined || ym === undefined) {
+        drift(`metrics.${m}.count`, xm?.count ?? null, ym?.count ?? null);
+        continue;
+      }
+      if (xm.count !== ym.count) drift(`metrics.${m}.count`, xm.count, ym.count);
+      if (Math.abs(xm.sum - ym.sum) > sumTolerance * xm.sumAbs) drift(`metrics.${m}.sum`, xm.sum, ym.sum);
+      if (xm.min !== ym.min) drift(`metrics.${m}.min`, xm.min, ym.min);
+      if (xm.max !== ym.max) drift(`metrics.${m}.max`, xm.max, ym.max);
+    }
+  }
+  return { windowsChecked: keys.length, drifts };
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', '-');
+const tsLiteral = (ms: number) =>
+  `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+
+function groupExpr(by: string): string {
+  if (by === 'source' || by === 'type') return by;
+  return `coalesce(dims[${sqlString(by.slice('dims.'.length))}], '')`;
+}
+
+/**
+ * The DuckDB SQL that recomputes one rollup window over `[from, to)` (already aligned to windows) from the
+ * archive. Exported for inspection and tests.
+ */
+export function rollupSql(
+  config: ResolvedConfig,
+  rollup: RollupConfig,
+  window: WindowSize,
+  from: number,
+  to: number,
+): string {
+  const w = WINDOW_MS[window];
+  const events = config.archive.tableName;
+  const quarantine = config.quarantine.tableName;
+  // Arrival lies in [ts - maxFutureSkew, ts + allowedLateness]; Firehose names an object by its oldest arrival.
+  const lo = hour(
+    from - config.processing.maxFutureSkewSeconds * 1000 - config.archive.bufferIntervalSeconds * 1000,
+  );
+  const hi = hour(to + config.processing.allowedLatenessSeconds * 1000);
+  const qlo = hour(from - config.processing.maxFutureSkewSeconds * 1000 - 3_600_000);
+  const conds: string[] = [];
+  if (rollup.eventType !== '*') conds.push(`type = ${sqlString(rollup.eventType)}`);
+  if (rollup.metrics.length > 0) {
+    conds.push(`(${rollup.metrics.map((m) => `metrics[${sqlString(m)}] IS NOT NULL`).join(' OR ')})`);
+  }
+  const dims = rollup.by.map((b, i) => `${groupExpr(b)} AS d${i}`);
+  const metricCols = rollup.metrics.flatMap((m, i) => {
+    const v = `metrics[${sqlString(m)}]`;
+    return [
+      `count(${v}) AS m${i}_count`,
+      `sum(${v}) AS m${i}_sum`,
+      `sum(abs(${v})) AS m${i}_sumabs`,
+      `min(${v}) AS m${i}_min`,
+      `max(${v}) AS m${i}_max`,
+    ];
+  });
+  const groupBy = [...rollup.by.map((_, i) => `d${i}`), 'ws'];
+  return `
+WITH q AS (
+  SELECT DISTINCT eventid FROM ${quarantine}
+  WHERE dt >= ${sqlString(qlo)} AND reason IN ('late', 'future_timestamp') AND eventid IS NOT NULL
+),
+e AS (
+  SELECT eventid, arbitrary(source) AS source, arbitrary(type) AS type, arbitrary(ts) AS ts,
+         arbitrary(metrics) AS metrics, arbitrary(dims) AS dims
+  FROM ${events}
+  WHERE dt BETWEEN ${sqlString(lo)} AND ${sqlString(hi)} AND ts >= ${tsLiteral(from)} AND ts < ${tsLiteral(to)}
+  GROUP BY eventid
+)
+SELECT ${[...dims, `(epoch_ms(ts) // ${w}) * ${w} AS ws`, 'count(*) AS n', ...metricCols].join(',\n       ')}
+FROM e
+WHERE eventid NOT IN (SELECT eventid FROM q)${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
+GROUP BY ${groupBy.join(', ')}`;
+}
+
+/** Turns the rows of {@link rollupSql} into archive aggregates. Pure. */
+export function archiveRows(
+  rollup: RollupConfig,
+  window: WindowSize,
+  rows: readonly Record<string, unknown>[],
+) {
+  const names = dimNames(rollup);
+  return rows.map((r): ArchiveAggregate => {
+    const values = rollup.by.map((_, i) => String(r[`d${i}`] ?? ''));
+    const dims: Record<string, string> = {};
+    names.forEach((n, i) => {
+      dims[n] = values[i]!;
+    });
+    const metrics: Record<string, ArchiveMetric> = {};
+    rollup.metrics.forEach((m, i) => {
+      const count = Number(r[`m${i}_count`] ?? 0);
+      if (count === 0) return;
+      metrics[m] = {
+        count,
+        sum: Number(r[`m${i}_sum`]),
+        sumAbs: Number(r[`m${i}_sumabs`]),
+        min: Number(r[`m${i}_min`]),
+        max: Number(r[`m${i}_max`]),
+      };
+    });
+    return {
+      window,
+      dims,
+      dimsKey: encodeDims(values),
+      windowStart: new Date(Number(r.ws)).toISOString(),
+      count: Number(r.n),
+      metrics,
+    };
+  });
+}
+
+export interface ReconcileOptions {
+  readonly config: ResolvedConfig;
+  /** Local cloud state folder holding the archive (`<dataDir>/s3/<bucket>/`). */
+  readonly dataDir: string;
+  /** DynamoDB client (local emulator or AWS). */
+  readonly client: DynamoDBClient | DynamoDBDocumentClient;
+  /** Start of the event-time range, epoch ms; widened down to each window's start. */
+  readonly from: number;
+  /** End of the event-time range (exclusive), epoch ms; widened up to each window's end. */
+  readonly to: number;
+  /** Only these rollups. @default every rollup of the config */
+  readonly rollups?: readonly string[];
+  /** Relative tolerance of sums, 0–1e-3. @default 1e-9 */
+  readonly sumTolerance?: number;
+}
+
+/**
+ * Recomputes every rollup window over the range from the archive (local DuckDB) and compares it with
+ * DynamoDB. `ok` is true when no drift was found.
+ *
+ * @example
+ * ```ts
+ * const report = await reconcile({ config, dataDir: '.shardline', client: dynamodbClient(), from, to });
+ * if (!report.ok) console.table(report.drifts);
+ * ```
+ */
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  const { config, from, to } = options;
+  const tol = options.sumTolerance ?? DEFAULT_SUM_TOLERANCE;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    throw new UsageError(
+      `from must be before to; received from=${describeValue(from)} to=${describeValue(to)}`,
+    );
+  }
+  if (!(tol >= 0 && tol <= 1e-3))
+    throw new UsageError(`sumTolerance must be between 0 and 0.001; received ${tol}`);
+  const names = options.rollups ?? config.rollups.map((r) => r.name);
+  const rollups = names.map((n) => {
+    const r = config.rollups.find((x) => x.name === n);
+    if (!r)
+      throw new UsageError(
+        `rollup must be one of ${config.rollups.map((x) => x.name).join(', ')}; received ${describeValue(n)}`,
+      );
+    return r;
+  });
+  const engine = await DuckDbEngine.open({ dataDir: options.dataDir, config });
+  let windowsChecked = 0;
+  let bytesScanned = 0;
+  const drifts: Drift[] = [];
+  try {
+    for (const rollup of rollups) {
+      for (const window of rollup.windows) {
+        const w = WINDOW_MS[window];
+        const lo = Math.floor(from / w) * w;
+        const hi = Math.ceil(to / w) * w;
+        const result = await engine.run(rollupSql(config, rollup, window, lo, hi));
+        bytesScanned += result.stats.bytesScanned;
+        const archive = archiveRows(rollup, window, result.rows);
+        const stored = await readAggregates(options.client, config, {
+          rollup: rollup.name,
+          window,
+          from: lo,
+          to: hi,
+        });
+        const cmp = compareAggregates(rollup.name, archive, stored, tol);
+        windowsChecked += cmp.windowsChecked;
+        drifts.push(...cmp.drifts);
+      }
+    }
+  } finally {
+    engine.close();
+  }
+  return {
+    ok: drifts.length === 0,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    rollupsChecked: rollups.length,
+    windowsChecked,
+    drifts,
+    sumTolerance: tol,
+    bytesScanned,
+  };
+}

@@ -1,0 +1,301 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, aws_s3 as s3, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
+import { ARCHIVE_COLUMNS } from '../../../../common/envelope.ts';
+import { buildApp } from '../../../../infra/aws/lib/build.ts';
+import { REPO_ROOT, type ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
+import { STACK_OUTPUTS } from '../../../../infra/aws/outputs.ts';
+
+/** Athena's `${dt}` placeholder (kept out of string literals for the linter). */
+const DT = ['$', '{dt}'].join('');
+
+// GIVEN a tiny handler (the real one is bundled by `npm run synth`) and a synthetic query catalog.
+// The entry must sit under the project root for NodejsFunction: use the git-ignored scratch folder.
+mkdirSync(join(REPO_ROOT, 'scratch'), { recursive: true });
+const dir = mkdtempSync(join(REPO_ROOT, 'scratch', 'infra-test-'));
+const handlerEntry = join(dir, 'handler.ts');
+const catalogDir = join(dir, 'catalog');
+
+function synth(input: ShardlineConfigInput): { stack: ShardlineStack; template: Template; outdir: string } {
+  const outdir = mkdtempSync(join(dir, 'out-'));
+  const app = new App({ outdir });
+  const stack = buildApp(app, resolveConfig(input), { handlerEntry, catalogDir, stackName: 'Test' });
+  app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on any unacknowledged finding
+  return { stack, template: Template.fromStack(stack), outdir };
+}
+
+let template: Template;
+let stack: ShardlineStack;
+let outdir: string;
+
+beforeAll(() => {
+  writeFileSync(handlerEntry, 'export const handler = async () => ({ batchItemFailures: [] });\n');
+  mkdirSync(catalogDir);
+  writeFileSync(join(catalogDir, 'a.sql'), '-- name: top_sources\n-- description: Top sources\nSELECT 1;\n');
+  writeFileSync(
+    join(catalogDir, 'b.sql'),
+    '-- name: hourly_counts\n-- description: Counts per hour\nSELECT 2;\n',
+  );
+  writeFileSync(join(catalogDir, 'notes.txt'), 'not a query');
+  ({ stack, template, outdir } = synth({ stream: { shardCount: 3 }, eventSource: { batchSize: 250 } }));
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ShardlineStack', () => {
+  it('maps the event source from config.eventSource', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 250,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ParallelizationFactor: 1,
+      StartingPosition: 'TRIM_HORIZON',
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('runs the processor on arm64 Node 24 with the handler environment and shard-sized concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      ReservedConcurrentExecutions: 3,
+      Environment: {
+        Variables: Match.objectLike({
+          SHARDLINE_TABLE: Match.anyValue(),
+          SHARDLINE_QUARANTINE_STREAM: Match.anyValue(),
+          SHARDLINE_CONFIG: JSON.stringify(
+            resolveConfig({ stream: { shardCount: 3 }, eventSource: { batchSize: 250 } }),
+          ),
+          POWERTOOLS_SERVICE_NAME: 'shardline-processor',
+          POWERTOOLS_METRICS_NAMESPACE: 'Shardline',
+        }),
+      },
+    });
+  });
+
+  it('encrypts the provisioned stream with KMS', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: 3,
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+    });
+  });
+
+  it('declares the aggregates table from tableDefinition with TTL and PITR', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'shardline-aggregates',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRollupTime' })],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('grants the processor only the table actions it uses, on the table and its index by name', () => {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('ProcessorRole') },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])) as string[];
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    expect(actions).toContain('firehose:PutRecordBatch');
+    expect(actions).toContain('sqs:SendMessage');
+    expect(JSON.stringify(statements)).not.toContain('/index/*');
+  });
+
+  it('archives the stream to S3 as Parquet through Firehose with the configured prefixes', () => {
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamName: 'shardline-archive',
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: Match.objectLike({ KinesisStreamARN: Match.anyValue() }),
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'raw/dt=!{timestamp:yyyy-MM-dd-HH}/',
+        ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd-HH}/',
+        FileExtension: '.parquet',
+        BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 64 },
+        DataFormatConversionConfiguration: Match.objectLike({
+          Enabled: true,
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: Match.anyValue() } },
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: Match.anyValue() } },
+        }),
+      }),
+    });
+  });
+
+  it('has a Direct PUT quarantine delivery stream under the quarantine prefix', () => {
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamName: 'shardline-quarantine',
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'quarantine/dt=!{timestamp:yyyy-MM-dd-HH}/',
+        ErrorOutputPrefix: Match.stringLikeRegexp('!\\{firehose:error-output-type\\}'),
+      }),
+    });
+  });
+
+  it('projects the Glue events table exactly onto the Firehose prefix, columns from ARCHIVE_COLUMNS', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'events',
+        PartitionKeys: [Match.objectLike({ Name: 'dt', Type: 'string' })],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd-HH',
+          'projection.dt.range': '2025-01-01-00,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'HOURS',
+          'storage.location.template': Match.objectLike({
+            'Fn::Join': ['', ['s3://', Match.anyValue(), `/raw/dt=${DT}/`]],
+          }),
+        }),
+        StorageDescriptor: Match.objectLike({
+          Columns: ARCHIVE_COLUMNS.map((c) => Match.objectLike({ Name: c.name, Type: c.glueType })),
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        }),
+      }),
+    });
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'quarantine',
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.interval.unit': 'HOURS',
+        }),
+      }),
+    });
+  });
+
+  it('enforces the workgroup settings with the configured scan cutoff', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'shardline',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10_000_000_000,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+  });
+
+  it('creates one named query per catalog .sql file', () => {
+    template.resourceCountIs('AWS::Athena::NamedQuery', 2);
+    template.hasResourceProperties('AWS::Athena::NamedQuery', {
+      Name: 'top_sources',
+      Description: 'Top sources',
+      QueryString: Match.stringLikeRegexp('SELECT 1'),
+      Database: 'shardline',
+    });
+    expect(stack.catalogQueries.map((q) => q.name)).toEqual(['top_sources', 'hourly_counts']);
+  });
+
+  it('alarms on iterator age, errors, throttles, write throttling, DLQ depth, freshness and quarantine', () => {
+    for (const metricName of [
+      'IteratorAge',
+      'Errors',
+      'Throttles',
+      'WriteProvisionedThroughputExceeded',
+      'ApproximateNumberOfMessagesVisible',
+      'DeliveryToS3.DataFreshness',
+    ]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metricName });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'QuarantinedRecords',
+      Namespace: 'Shardline',
+      Dimensions: [{ Name: 'service', Value: 'shardline-processor' }],
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('encrypts every bucket, blocks public access and denies plain HTTP', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets).length).toBe(3);
+    for (const b of Object.values(buckets) as { Properties: Record<string, unknown> }[]) {
+      expect(b.Properties['BucketEncryption']).toBeDefined();
+      expect(b.Properties['PublicAccessBlockConfiguration']).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(b.Properties['LifecycleConfiguration']).toBeDefined();
+    }
+    template.resourceCountIs('AWS::S3::BucketPolicy', 3);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('exports every output the CLI reads', () => {
+    for (const name of Object.values(STACK_OUTPUTS)) template.hasOutput(name, {});
+  });
+
+  it('follows config changes: batch size, shard count, on-demand mode, JSON archive', () => {
+    // WHEN the config changes
+    const changed = synth({
+      stream: { mode: 'ON_DEMAND' },
+      eventSource: { batchSize: 42, maximumRecordAgeInSeconds: 3600 },
+      archive: { format: 'json.gz', bufferSizeMiB: 5 },
+    }).template;
+    // THEN the template follows
+    changed.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 42,
+      MaximumRecordAgeInSeconds: 3600,
+    });
+    changed.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+    changed.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+    changed.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamName: 'shardline-archive',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        CompressionFormat: 'GZIP',
+        DataFormatConversionConfiguration: Match.absent(),
+      }),
+    });
+  }, 60_000);
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('reports no unacknowledged finding, error or warning, in the Shardline stack', () => {
+    // synth() above threw on any error; the report lists every violation, warnings included.
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    const violations = report.pluginReports.flatMap((p) =>
+      p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`),
+    );
+    expect(violations).toEqual([]);
+  });
+
+  it('is live: the same plugin rejects an unencrypted, unlogged bucket', () => {
+    // GIVEN a stack with a bare bucket and the same plugin registration
+    const app = new App({ outdir: mkdtempSync(join(dir, 'nag-')) });
+    const bare = new Stack(app, 'Bare');
+    new s3.Bucket(bare, 'Bucket');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN synthesized THEN validation fails naming the rule
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1'/);
+  });
+});
