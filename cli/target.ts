@@ -1,0 +1,94 @@
+/**
+ * `--target local|aws`: where a command's SDK clients point.
+ *
+ * - `local` (default): the local cloud of `--data-dir`, found through its `cloud.json`; endpoints go into the
+ *   SDK's standard `AWS_ENDPOINT_URL_<SERVICE>` variables.
+ * - `aws`: a deployed stack (`--stack`, default `Shardline`); credentials and region come from the standard
+ *   AWS environment (profile, SSO, env vars); resource names from the stack outputs (DescribeStacks).
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type Command, Option } from 'commander';
+import type { ResolvedConfig } from '../common/config.ts';
+import { ServiceError, UsageError } from '../common/errors.ts';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../infra/aws/outputs.ts';
+
+export type TargetName = 'local' | 'aws';
+
+export interface TargetFlags {
+  target?: TargetName;
+  stack?: string;
+}
+
+/** Adds `--target local|aws` and `--stack NAME`. */
+export function withTargetOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--target <target>', 'where to run').choices(['local', 'aws']).default('local'))
+    .option('--stack <name>', 'deployed stack name (with --target aws)', DEFAULT_STACK_NAME);
+}
+
+export type StackOutputs = Record<StackOutputKey, string>;
+
+/** Reads a deployed stack's outputs; fails naming the outputs that are missing. */
+export async function readStackOutputs(stackName: string, region?: string): Promise<StackOutputs> {
+  const cfn = new CloudFormationClient(region ? { region } : {});
+  let outputs: { OutputKey?: string; OutputValue?: string }[];
+  try {
+    const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = res.Stacks?.[0]?.Outputs ?? [];
+  } catch (err) {
+    throw new ServiceError(
+      `cannot read stack "${stackName}" (is it deployed in this account and region, and are AWS credentials set?): ${(err as Error).message}`,
+      { cause: err },
+    );
+  } finally {
+    cfn.destroy();
+  }
+  const byKey = new Map(outputs.map((o) => [o.OutputKey, o.OutputValue]));
+  const result = {} as StackOutputs;
+  const missing: string[] = [];
+  for (const [key, name] of Object.entries(STACK_OUTPUTS) as [StackOutputKey, string][]) {
+    const v = byKey.get(name);
+    if (v === undefined) missing.push(name);
+    else result[key] = v;
+  }
+  if (missing.length > 0) {
+    throw new ServiceError(`stack "${stackName}" lacks outputs ${missing.join(', ')}; redeploy it with this version`);
+  }
+  return result;
+}
+
+/** The config with the deployed stack's resource names (what CDK generated) in place of the local ones. */
+export function configForStack(config: ResolvedConfig, outputs: StackOutputs): ResolvedConfig {
+  return {
+    ...config,
+    region: outputs.region,
+    stream: { ...config.stream, name: outputs.streamName },
+    table: { ...config.table, name: outputs.tableName },
+    archive: {
+      ...config.archive,
+      bucket: outputs.archiveBucketName,
+      deliveryStreamName: outputs.archiveDeliveryStreamName,
+      tableName: outputs.eventsTable,
+    },
+    quarantine: {
+      ...config.quarantine,
+      deliveryStreamName: outputs.quarantineDeliveryStreamName,
+      tableName: outputs.quarantineTable,
+    },
+    athena: { ...config.athena, database: outputs.glueDatabase, workgroup: outputs.workgroup },
+  };
+}
+
+/** For `--target aws`: the stack's outputs and the matching config; the AWS SDK uses the real endpoints. */
+export async function resolveAwsTarget(
+  config: ResolvedConfig,
+  flags: TargetFlags,
+): Promise<{ outputs: StackOutputs; config: ResolvedConfig }> {
+  if (flags.target !== 'aws') throw new UsageError('resolveAwsTarget needs --target aws');
+  for (const v of ['AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_FIREHOSE']) {
+    if (process.env[v]?.startsWith('http://127.0.0.1')) delete process.env[v];
+  }
+  const outputs = await readStackOutputs(flags.stack ?? DEFAULT_STACK_NAME, process.env.AWS_REGION ?? config.region);
+  process.env.AWS_REGION ??= outputs.region;
+  return { outputs, config: configForStack(config, outputs) };
+}
