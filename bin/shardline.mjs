@@ -13,6 +13,12 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest);
 };
 
+// `shardline query ... | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv);
