@@ -18,9 +18,32 @@ export const WINDOW_MS: Readonly<Record<WindowSize, number>> = {
   '1d': 86_400_000,
 };
 
-/** Statistics a rollup keeps per metric. All are mergeable (commutative monoids). */
+/** The exact statistics a rollup keeps per metric. All are mergeable (commutative monoids). */
 export const STATS = ['count', 'sum', 'min', 'max'] as const;
-export type Stat = (typeof STATS)[number];
+export type BasicStat = (typeof STATS)[number];
+/** A quantile of each metric, e.g. `p50`, `p99`, `p99.9` (DDSketch, 1% relative accuracy). */
+export type QuantileStat = `p${string}`;
+/** Distinct values of a field among the rollup's events, e.g. `distinct:source` (HyperLogLog, 1.63% error). */
+export type DistinctStat = `distinct:${string}`;
+export type Stat = BasicStat | QuantileStat | DistinctStat;
+
+const STAT_RE =
+  /^(count|sum|min|max|p(100|\d{1,2}(\.\d{1,3})?)|distinct:(source|type|eventId|dims\.[A-Za-z_][A-Za-z0-9_]*))$/;
+
+/** Quantiles (in [0, 1]) a rollup's stats ask for, ascending. */
+export function quantilesOf(stats: readonly Stat[]): number[] {
+  return stats
+    .filter((s): s is QuantileStat => /^p\d/.test(s))
+    .map((s) => Number((Number(s.slice(1)) / 100).toPrecision(12)))
+    .sort((a, b) => a - b);
+}
+
+/** Fields whose distinct values a rollup's stats count (`source`, `type`, `eventId`, `dims.<name>`). */
+export function distinctFieldsOf(stats: readonly Stat[]): string[] {
+  return stats
+    .filter((s): s is DistinctStat => s.startsWith('distinct:'))
+    .map((s) => s.slice('distinct:'.length));
+}
 
 const intIn = (min: number, max: number, what = 'an integer') =>
   z
@@ -75,11 +98,19 @@ const RollupSchema = z
     /** Event-time tumbling windows. @default ['1m', '1h'] */
     windows: z.array(oneOf(WINDOWS)).min(1).default(['1m', '1h']),
     /** Statistics kept per metric. @default ['count', 'sum', 'min', 'max'] with metrics, else ['count'] */
-    stats: z.array(oneOf(STATS)).min(1).optional(),
+    stats: z
+      .array(
+        z.string().regex(STAT_RE, {
+          error: (iss) =>
+            `must be count, sum, min, max, a quantile like p50 or p99.9, or distinct:<source|type|eventId|dims.name>; received ${describeValue(iss.input)}`,
+        }),
+      )
+      .min(1)
+      .optional(),
   })
   .transform((r) => ({
     ...r,
-    stats: r.stats ?? (r.metrics.length > 0 ? [...STATS] : (['count'] as Stat[])),
+    stats: (r.stats ?? (r.metrics.length > 0 ? [...STATS] : ['count'])) as Stat[],
   }));
 
 const ConfigSchema = z.strictObject({
@@ -266,9 +297,9 @@ export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig 
   for (const [i, r] of config.rollups.entries()) {
     if (names.has(r.name)) problems.push(`  rollups[${i}].name: duplicate rollup name "${r.name}"`);
     names.add(r.name);
-    if (r.metrics.length === 0 && r.stats.some((s) => s !== 'count')) {
+    if (r.metrics.length === 0 && r.stats.some((s) => s !== 'count' && !s.startsWith('distinct:'))) {
       problems.push(
-        `  rollups[${i}].stats: a rollup without metrics can only count; received ${r.stats.join(',')}`,
+        `  rollups[${i}].stats: a rollup without metrics can only count (and count distinct values); received ${r.stats.join(',')}`,
       );
     }
     if (new Set(r.windows).size !== r.windows.length)

@@ -24,7 +24,7 @@ export function emptyHll(): Hll {
   return { exact: new Set() };
 }
 
-function toRegisters(hashes: Iterable<number>, into = new Uint8Array(M)): Uint8Array {
+function toRegisters(hashes: Iterable<number>, into: Uint8Array = new Uint8Array(M)): Uint8Array {
   for (const h of hashes) {
     const index = h % M; // low 12 bits
     let rest = Math.floor(h / M); // the other 41 bits

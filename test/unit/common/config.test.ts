@@ -60,3 +60,28 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ archive: { format: 'json', bufferSizeMiB: 1 } }).archive.bufferSizeMiB).toBe(1);
   });
 });
+
+describe('sketch statistics', () => {
+  it('accepts quantiles and distinct counts and lists them', async () => {
+    const { distinctFieldsOf, quantilesOf } = await import('../../../common/config.ts');
+    const c = resolveConfig({
+      rollups: [
+        { name: 'lat', metrics: ['latency'], stats: ['count', 'p50', 'p99', 'p99.9'] },
+        { name: 'devices', stats: ['count', 'distinct:source', 'distinct:dims.site'] },
+      ],
+    });
+    expect(quantilesOf(c.rollups[0]!.stats)).toEqual([0.5, 0.99, 0.999]);
+    expect(distinctFieldsOf(c.rollups[1]!.stats)).toEqual(['source', 'dims.site']);
+  });
+
+  it.each([
+    [['p101'], 'a quantile like p50'],
+    [['distinct:site'], 'distinct:<source|type|eventId|dims.name>'],
+  ])('rejects %j', (stats, message) => {
+    expect(() => resolveConfig({ rollups: [{ name: 'x', metrics: ['m'], stats }] })).toThrow(message);
+  });
+
+  it('rejects quantiles on a rollup without metrics', () => {
+    expect(() => resolveConfig({ rollups: [{ name: 'x', stats: ['p99'] }] })).toThrow('can only count');
+  });
+});
