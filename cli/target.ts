@@ -52,7 +52,9 @@ export async function readStackOutputs(stackName: string, region?: string): Prom
     else result[key] = v;
   }
   if (missing.length > 0) {
-    throw new ServiceError(`stack "${stackName}" lacks outputs ${missing.join(', ')}; redeploy it with this version`);
+    throw new ServiceError(
+      `stack "${stackName}" lacks outputs ${missing.join(', ')}; redeploy it with this version`,
+    );
   }
   return result;
 }
@@ -88,7 +90,10 @@ export async function resolveAwsTarget(
   for (const v of ['AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_FIREHOSE']) {
     if (process.env[v]?.startsWith('http://127.0.0.1')) delete process.env[v];
   }
-  const outputs = await readStackOutputs(flags.stack ?? DEFAULT_STACK_NAME, process.env.AWS_REGION ?? config.region);
+  const outputs = await readStackOutputs(
+    flags.stack ?? DEFAULT_STACK_NAME,
+    process.env.AWS_REGION ?? config.region,
+  );
   process.env.AWS_REGION ??= outputs.region;
   return { outputs, config: configForStack(config, outputs) };
 }

@@ -1,4 +1,4 @@
-/** Public surface of the queries area: local SQL engine, catalog, aggregates reader and reconcile. */
+/** Public surface of the queries area: SQL engines (DuckDB, Athena), catalog, aggregates, reconcile, backfill. */
 export {
   type AggregateRow,
   dimNames,
@@ -9,6 +9,29 @@ export {
   readShardCheckpoints,
   type ShardCheckpoint,
 } from './aggregates.ts';
+export {
+  ATHENA_PRICE_AS_OF,
+  ATHENA_USD_PER_TB,
+  AthenaQueryCancelledError,
+  AthenaQueryFailedError,
+  type AthenaQueryOptions,
+  type AthenaQueryResult,
+  type AthenaQueryStats,
+  athenaClient,
+  athenaQueryCost,
+  type QueryCost,
+  runAthenaQuery,
+} from './athena/index.ts';
+export {
+  BACKFILL_SK,
+  type BackfillChange,
+  type BackfillOptions,
+  type BackfillReport,
+  type BackfillSegment,
+  backfill,
+  closedCutoff,
+  closedRange,
+} from './backfill.ts';
 export {
   CATALOG_DIR,
   type CatalogQuery,
@@ -39,5 +62,13 @@ export {
   type ReconcileOptions,
   type ReconcileReport,
   reconcile,
+  rollupEventsSql,
 } from './reconcile.ts';
-export { type RunQueryOptions, type RunQueryResult, resolveQuery, runQuery } from './run.ts';
+export {
+  type AthenaRunQueryResult,
+  type LocalRunQueryResult,
+  type RunQueryOptions,
+  type RunQueryResult,
+  resolveQuery,
+  runQuery,
+} from './run.ts';

@@ -2,7 +2,8 @@
  * Reconcile: recompute every rollup from the raw archive in SQL and compare it with the DynamoDB aggregates.
  *
  * The archive side deduplicates by `eventid` (the archive is at-least-once) and leaves out events the
- * quarantine archive lists as `late` or `future_timestamp` (valid envelopes that are archived but never
+ * quarantine archive lists (for any reason: `late` and `future_timestamp` envelopes, and invalid records the Parquet
+ * conversion still archived, e.g. `unsupported_version`; archived but never
  * aggregated). For each window size the range is widened to whole windows: `[floor(from), ceil(to))`.
  *
  * Counts, metric counts, min and max must match exactly. Sums in DynamoDB are correctly rounded exact sums
@@ -134,17 +135,21 @@ function groupExpr(by: string): string {
 }
 
 /**
- * The DuckDB SQL that recomputes one rollup window over `[from, to)` (already aligned to windows) from the
- * archive. Exported for inspection and tests.
+ * The DuckDB SQL selecting `columns` from the archive events a rollup folds with event time in `[from, to)`:
+ * deduplicated by `eventid` (CTE `e`, one row per event; rows without an `eventid` or with `v` other than 1
+ * cannot have been aggregated), without the events the processor quarantined for any reason (CTE `q`: `late`
+ * and `future_timestamp` envelopes, and invalid records such as `unsupported_version` that Firehose's Parquet
+ * conversion still archived), restricted to the rollup's event type and metrics, and reading only the hour
+ * partitions such events can arrive in. Shared by reconcile (which aggregates in SQL) and backfill (which
+ * folds the events with the processor's own core).
  */
-export function rollupSql(
+export function rollupEventsSql(
   config: ResolvedConfig,
   rollup: RollupConfig,
-  window: WindowSize,
   from: number,
   to: number,
+  columns: readonly string[],
 ): string {
-  const w = WINDOW_MS[window];
   const events = config.archive.tableName;
   const quarantine = config.quarantine.tableName;
   // Arrival lies in [ts - maxFutureSkew, ts + allowedLateness]; Firehose names an object by its oldest arrival.
@@ -158,6 +163,36 @@ export function rollupSql(
   if (rollup.metrics.length > 0) {
     conds.push(`(${rollup.metrics.map((m) => `metrics[${sqlString(m)}] IS NOT NULL`).join(' OR ')})`);
   }
+  return `
+WITH q AS (
+  SELECT DISTINCT eventid FROM ${quarantine}
+  WHERE dt >= ${sqlString(qlo)} AND eventid IS NOT NULL
+),
+e AS (
+  SELECT eventid, arbitrary(source) AS source, arbitrary(type) AS type, arbitrary(ts) AS ts,
+         arbitrary(metrics) AS metrics, arbitrary(dims) AS dims
+  FROM ${events}
+  WHERE dt BETWEEN ${sqlString(lo)} AND ${sqlString(hi)} AND ts >= ${tsLiteral(from)} AND ts < ${tsLiteral(to)}
+    AND v = 1 AND eventid IS NOT NULL
+  GROUP BY eventid
+)
+SELECT ${columns.join(',\n       ')}
+FROM e
+WHERE eventid NOT IN (SELECT eventid FROM q)${conds.length ? ` AND ${conds.join(' AND ')}` : ''}`;
+}
+
+/**
+ * The DuckDB SQL that recomputes one rollup window over `[from, to)` (already aligned to windows) from the
+ * archive. Exported for inspection and tests.
+ */
+export function rollupSql(
+  config: ResolvedConfig,
+  rollup: RollupConfig,
+  window: WindowSize,
+  from: number,
+  to: number,
+): string {
+  const w = WINDOW_MS[window];
   const dims = rollup.by.map((b, i) => `${groupExpr(b)} AS d${i}`);
   const metricCols = rollup.metrics.flatMap((m, i) => {
     const v = `metrics[${sqlString(m)}]`;
@@ -170,21 +205,8 @@ export function rollupSql(
     ];
   });
   const groupBy = [...rollup.by.map((_, i) => `d${i}`), 'ws'];
-  return `
-WITH q AS (
-  SELECT DISTINCT eventid FROM ${quarantine}
-  WHERE dt >= ${sqlString(qlo)} AND reason IN ('late', 'future_timestamp') AND eventid IS NOT NULL
-),
-e AS (
-  SELECT eventid, arbitrary(source) AS source, arbitrary(type) AS type, arbitrary(ts) AS ts,
-         arbitrary(metrics) AS metrics, arbitrary(dims) AS dims
-  FROM ${events}
-  WHERE dt BETWEEN ${sqlString(lo)} AND ${sqlString(hi)} AND ts >= ${tsLiteral(from)} AND ts < ${tsLiteral(to)}
-  GROUP BY eventid
-)
-SELECT ${[...dims, `(epoch_ms(ts) // ${w}) * ${w} AS ws`, 'count(*) AS n', ...metricCols].join(',\n       ')}
-FROM e
-WHERE eventid NOT IN (SELECT eventid FROM q)${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
+  const select = [...dims, `(epoch_ms(ts) // ${w}) * ${w} AS ws`, 'count(*) AS n', ...metricCols];
+  return `${rollupEventsSql(config, rollup, from, to, select)}
 GROUP BY ${groupBy.join(', ')}`;
 }
 

@@ -33,6 +33,8 @@ export interface DemoSummary {
   archive: { dir: string; format: string; files: number };
   reconcile: { ok: boolean; rollupsChecked: number; windowsChecked: number; drifts: unknown[] };
   conservation: { ok: boolean; equation: string };
+  /** With `--chaos`: what was injected and what the event source mapping observed. */
+  faults?: import('../../infra/local/chaos/index.ts').FaultSummary;
 }
 
 /** Makes `dir` a clean data dir, refusing to wipe a folder that is not one of ours. */
@@ -103,6 +105,10 @@ export function register(program: Command): void {
     .option('--summary-json <file>', 'also write the summary as JSON to this file')
     .option('--keep-data', 'keep what an earlier demo left in the data dir (default: start clean)')
     .option('--json', 'print the summary as JSON on stdout')
+    .option(
+      '--chaos',
+      'inject faults (seeded by --seed): handler errors, timeouts, throttling, duplicates, a split and a merge',
+    )
     .action(
       async (opts: {
         config?: string;
@@ -114,8 +120,12 @@ export function register(program: Command): void {
         summaryJson?: string;
         keepData?: boolean;
         json?: boolean;
+        chaos?: boolean;
       }) => {
-        const config = await loadConfig(opts.config);
+        const loaded = await loadConfig(opts.config);
+        const { ChaosRun } = await import('../../infra/local/chaos/index.ts');
+        const chaos = opts.chaos ? new ChaosRun(loaded, { seed: opts.seed }) : undefined;
+        const config = chaos?.config ?? loaded;
         const dataDir = resolve(opts.dataDir);
         const running = await findRunningCloud(dataDir);
         if (running) {
@@ -128,15 +138,20 @@ export function register(program: Command): void {
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const { LocalCloud } = await import('../../infra/local/index.ts');
         const { produce } = await import('../../producers/index.ts');
-        const { reconcile } = await import('../../queries/index.ts');
+        const { reconcile } = await import('../../queries/reconcile.ts');
 
         say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
         const cloud = await LocalCloud.start({
           config,
           dataDir,
           log: (l) => (process.env.SHARDLINE_VERBOSE ? say(l) : undefined),
+          ...chaos?.cloudOptions(),
         });
         const startedAt = Date.now();
+        if (chaos) {
+          say(`Chaos: injecting faults with seed ${opts.seed}...`);
+          chaos.startResharding(opts.duration ? opts.duration * 1000 : undefined);
+        }
         const abort = new AbortController();
         let interrupts = 0;
         const onSignal = () => {
@@ -181,11 +196,12 @@ export function register(program: Command): void {
             },
           });
           if (tty) process.stderr.write('\n');
+          await chaos?.finishResharding();
           say('Draining: waiting until every record is processed and archived...');
           await cloud.drain({ timeoutMs: 300_000 });
 
           const status = await readStatus(config);
-          const { openDynamo } = await import('../../queries/index.ts');
+          const { openDynamo } = await import('../../queries/local.ts');
           const dynamo = await openDynamo(dataDir);
           const lateness = config.processing.allowedLatenessSeconds * 1000;
           say('Reconciling every rollup with the archive (DuckDB over the Parquet files)...');
@@ -233,7 +249,9 @@ export function register(program: Command): void {
               equation: `produced ${produced} ${conservationOk ? '==' : '!='} aggregated ${status.totals.aggregated} + quarantined ${status.totals.quarantined}`,
             },
           };
+          if (chaos) summary.faults = chaos.summary(cloud.stats().esm ?? []);
           summary.ok =
+            (summary.faults === undefined || summary.faults.observed.onFailure === 0) &&
             rec.ok &&
             conservationOk &&
             summary.archived + summary.archiveErrors >= produced &&
@@ -246,6 +264,7 @@ export function register(program: Command): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           await cloud.stop();
+          chaos?.close();
         }
       },
     );
@@ -255,7 +274,7 @@ async function countArchived(
   config: ResolvedConfig,
   dataDir: string,
 ): Promise<{ archived: number; errors: number }> {
-  const { DuckDbEngine } = await import('../../queries/index.ts');
+  const { DuckDbEngine } = await import('../../queries/engine/duckdb.ts');
   const engine = await DuckDbEngine.open({ dataDir, config });
   try {
     const res = await engine.run(`SELECT count(DISTINCT eventid) AS n FROM ${config.archive.tableName}`);
@@ -284,6 +303,7 @@ function printSummary(s: DemoSummary): void {
     `  archived       ${fmt(s.archived)} distinct events in ${fmt(s.archive.files)} ${s.archive.format} objects under ${s.archive.dir}`,
     `  aggregates     ${fmt(s.aggregateItems)} DynamoDB items`,
     `  reconcile      ${s.reconcile.ok ? 'ok' : `${s.reconcile.drifts.length} drift(s)`}: ${s.reconcile.rollupsChecked} rollups, ${fmt(s.reconcile.windowsChecked)} windows compared with the archive`,
+    ...(s.faults ? faultLines(s.faults) : []),
     '',
     'Next, with the same data dir:',
     '  npx shardline aggregates --rollup site_telemetry',
@@ -292,4 +312,14 @@ function printSummary(s: DemoSummary): void {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+function faultLines(f: NonNullable<DemoSummary['faults']>): string[] {
+  const i = f.injected;
+  return [
+    `  chaos (seed ${f.seed}): retries ${fmt(f.retries)}, bisects ${fmt(f.bisects)}, throttles ${fmt(f.throttles)}, timeouts ${fmt(f.timeouts)}, duplicates ${fmt(f.duplicates)}, reshards ${fmt(f.reshards)}`,
+    `    injected     handler errors before/during/after writes ${i.errorBefore}/${i.errorDuring}/${i.errorAfter}, reported failures ${i.reportedFailure}, timeouts ${i.timeout}, duplicate deliveries ${i.duplicate}`,
+    `                 DynamoDB throttles ${i.dynamoThrottle}, errors ${i.dynamoError}, lost responses ${i.dynamoLostResponse}; GetRecords throttles ${i.getRecordsThrottle}; splits ${i.split}, merges ${i.merge}`,
+    `    observed     ${fmt(f.observed.invocations)} invocations over ${f.observed.shards} shards, ${f.observed.functionErrors} function errors, ${f.observed.partialFailures} partial failures, ${f.observed.onFailure} batches discarded${f.reshardErrors.length > 0 ? `; resharding errors: ${f.reshardErrors.join('; ')}` : ''}`,
+  ];
 }

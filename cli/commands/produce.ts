@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { type ProduceProgress, type ProduceReport, produce } from '../../producers/produce.ts';
 import { loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
+import { resolveAwsTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 interface ProduceFlags {
   scenario: string;
@@ -22,6 +23,8 @@ interface ProduceFlags {
   json?: boolean;
   config?: string;
   dataDir: string;
+  target?: TargetName;
+  stack?: string;
 }
 
 function parseProbability(name: string) {
@@ -100,50 +103,62 @@ export function formatReport(r: ProduceReport): string {
 }
 
 export function register(program: Command): void {
-  withCommonOptions(
-    program
-      .command('produce')
-      .description('send synthetic events (IoT fleet or web sessions) to the stream at a steady rate')
-      .option('--scenario <name>', 'iot or web', 'iot')
-      .option('--rate <n>', 'events per second', parsePositive('--rate', 1_000_000), 100)
-      .option(
-        '--duration <s>',
-        'seconds to run (0: until Ctrl-C)',
-        (v: string) => (v === '0' ? 0 : parsePositive('--duration', 604_800)(v)),
-        10,
-      )
-      .option(
-        '--count <n>',
-        'records to send instead of a duration',
-        parseIntOption('--count', 1, 100_000_000),
-      )
-      .option(
-        '--devices <n>',
-        'IoT devices (iot) or concurrent sessions (web)',
-        parseIntOption('--devices', 1, 100_000),
-      )
-      .option('--seed <n>', 'seed of the synthetic data', parseIntOption('--seed', 0, 2 ** 32 - 1), 1)
-      .option('--kpl', 'KPL-aggregate records')
-      .option(
-        '--inject-duplicates <p>',
-        'probability a record re-sends an earlier event',
-        parseProbability('--inject-duplicates'),
-        0,
-      )
-      .option(
-        '--inject-invalid <p>',
-        'probability a record is malformed',
-        parseProbability('--inject-invalid'),
-        0,
-      )
-      .option('--stream <name>', 'stream name (default: from the config)')
-      .option('--json', 'print the report as JSON'),
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('produce')
+        .description('send synthetic events (IoT fleet or web sessions) to the stream at a steady rate')
+        .option('--scenario <name>', 'iot or web', 'iot')
+        .option('--rate <n>', 'events per second', parsePositive('--rate', 1_000_000), 100)
+        .option(
+          '--duration <s>',
+          'seconds to run (0: until Ctrl-C)',
+          (v: string) => (v === '0' ? 0 : parsePositive('--duration', 604_800)(v)),
+          10,
+        )
+        .option(
+          '--count <n>',
+          'records to send instead of a duration',
+          parseIntOption('--count', 1, 100_000_000),
+        )
+        .option(
+          '--devices <n>',
+          'IoT devices (iot) or concurrent sessions (web)',
+          parseIntOption('--devices', 1, 100_000),
+        )
+        .option('--seed <n>', 'seed of the synthetic data', parseIntOption('--seed', 0, 2 ** 32 - 1), 1)
+        .option('--kpl', 'KPL-aggregate records')
+        .option(
+          '--inject-duplicates <p>',
+          'probability a record re-sends an earlier event',
+          parseProbability('--inject-duplicates'),
+          0,
+        )
+        .option(
+          '--inject-invalid <p>',
+          'probability a record is malformed',
+          parseProbability('--inject-invalid'),
+          0,
+        )
+        .option('--stream <name>', 'stream name (default: from the config)')
+        .option('--json', 'print the report as JSON'),
+    ),
   ).action(async (flags: ProduceFlags) => {
     if (flags.scenario !== 'iot' && flags.scenario !== 'web') {
       throw new UsageError(`--scenario must be one of iot, web; got ${JSON.stringify(flags.scenario)}`);
     }
-    const config = await loadConfig(flags.config);
-    const region = useLocalCloud(flags.dataDir) ?? process.env.AWS_REGION ?? config.region;
+    const loaded = await loadConfig(flags.config);
+    // --target aws: the deployed stack's stream and region (its outputs); local: the running `up`'s endpoints.
+    const config = flags.target === 'aws' ? (await resolveAwsTarget(loaded, flags)).config : loaded;
+    const region =
+      flags.target === 'aws'
+        ? config.region
+        : (useLocalCloud(flags.dataDir) ?? process.env.AWS_REGION ?? config.region);
+    if (flags.target !== 'aws' && !process.env.AWS_ENDPOINT_URL_KINESIS) {
+      throw new UsageError(
+        `no local cloud runs in ${flags.dataDir} (no cloud.json, no AWS_ENDPOINT_URL_KINESIS): start \`shardline up\` with the same --data-dir, or pass --target aws`,
+      );
+    }
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);

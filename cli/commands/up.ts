@@ -33,6 +33,7 @@ export function register(program: Command): void {
         kinesisEndpoint: cloud.endpoints.kinesis,
         dynamodbEndpoint: cloud.endpoints.dynamodb,
         firehoseEndpoint: cloud.endpoints.firehose,
+        ingestUrl: cloud.ingestUrl,
         streamName: cloud.streamName,
         tableName: cloud.tableName,
         dataDir: cloud.dataDir,

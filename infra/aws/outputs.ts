@@ -18,6 +18,10 @@ export const STACK_OUTPUTS = {
   functionName: 'ProcessorFunctionName',
   dlqUrl: 'OnFailureQueueUrl',
   dashboardName: 'DashboardName',
+  /** `POST` endpoint of the web ingest API (API Gateway → Kinesis). */
+  ingestUrl: 'IngestUrl',
+  /** Id of the ingest API key (its value: `aws apigateway get-api-key --api-key <id> --include-value`). */
+  ingestApiKeyId: 'IngestApiKeyId',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

@@ -29,6 +29,7 @@ import {
   type ShardStats,
 } from './esm.ts';
 import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } from './firehose.ts';
+import { LocalIngest } from './ingest.ts';
 import { writeJsonAtomic } from './private/state.ts';
 
 /** Account id used in every local ARN. */
@@ -50,10 +51,20 @@ export interface LocalCloudOptions {
   /** Event source mapping test knobs (poll interval, backoff...). @default the mapping's defaults */
   readonly esmTuning?: Pick<
     EventSourceMappingOptions,
-    'pollIntervalMs' | 'shardDiscoveryIntervalMs' | 'retryBackoffMs' | 'clock'
+    'pollIntervalMs' | 'shardDiscoveryIntervalMs' | 'retryBackoffMs' | 'clock' | 'duplicateDelivery'
   >;
+  /**
+   * Builds the mapping's own Kinesis client (chaos runs add fault middleware to it). Called once the
+   * emulator endpoints are in the environment; the caller destroys the client after `stop()`.
+   * @default the cloud's shared Kinesis client
+   */
+  readonly esmKinesisClient?: () => KinesisClient;
   /** Local Firehose test knobs. @default the Firehose's defaults */
   readonly firehoseTuning?: Pick<LocalFirehoseOptions, 'pollIntervalMs'>;
+  /** Run the ingest HTTP endpoint (`POST /ingest`, `GET /sdk.js`, `GET /healthz`). @default true */
+  readonly ingest?: boolean;
+  /** Port of the ingest endpoint on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
+  readonly ingestPort?: number;
 }
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
@@ -61,11 +72,13 @@ export interface CloudInfo {
   pid: number;
   startedAt: string;
   region: string;
-  endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+  endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
   streamName: string;
   streamArn: string;
   tableName: string;
   archiveDir: string;
+  /** Where web clients POST events (`<endpoints.ingest>/ingest`), or null without the ingest endpoint. */
+  ingestUrl: string | null;
 }
 
 export interface LocalCloudStats {
@@ -104,9 +117,11 @@ export class LocalCloud {
   readonly streamArn: string;
   readonly tableName: string;
   readonly archiveDir: string;
-  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
   readonly esm: EventSourceMapping | null;
   readonly firehose: LocalFirehose | null;
+  /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
+  readonly ingest: LocalIngest | null;
   readonly #emulators: Emulator[];
   readonly #savedEnv: Map<string, string | undefined>;
   readonly #clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
@@ -116,9 +131,10 @@ export class LocalCloud {
     config: ResolvedConfig;
     dataDir: string;
     emulators: Emulator[];
-    endpoints: { kinesis: string; dynamodb: string; firehose: string | null };
+    endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
+    ingest: LocalIngest | null;
     savedEnv: Map<string, string | undefined>;
     clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
   }) {
@@ -132,6 +148,7 @@ export class LocalCloud {
     this.endpoints = args.endpoints;
     this.esm = args.esm;
     this.firehose = args.firehose;
+    this.ingest = args.ingest;
     this.#emulators = args.emulators;
     this.#savedEnv = args.savedEnv;
     this.#clients = args.clients;
@@ -147,6 +164,7 @@ export class LocalCloud {
     const clients: Partial<{ kinesis: KinesisClient; dynamodb: DynamoDBClient }> = {};
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
+    let ingest: LocalIngest | null = null;
     try {
       const kinesis = await startKinesis({ dataDir });
       emulators.push(kinesis);
@@ -187,12 +205,20 @@ export class LocalCloud {
           eventSource: config.eventSource,
           streamName: config.stream.name,
           streamArn: streamArn(config),
-          kinesis: clients.kinesis,
+          kinesis: options.esmKinesisClient?.() ?? clients.kinesis,
           handler,
           stateDir: join(dataDir, 'esm', LOCAL_FUNCTION_NAME),
           region: config.region,
           functionArn: `arn:aws:lambda:${config.region}:${LOCAL_ACCOUNT}:function:${LOCAL_FUNCTION_NAME}`,
           onFailureDir: join(dataDir, 'onfailure'),
+          log,
+        });
+      }
+      if (options.ingest ?? true) {
+        ingest = await LocalIngest.start({
+          streamName: config.stream.name,
+          kinesis: clients.kinesis,
+          port: options.ingestPort ?? 0,
           log,
         });
       }
@@ -204,15 +230,18 @@ export class LocalCloud {
           kinesis: kinesis.endpoint,
           dynamodb: dynamo.endpoint,
           firehose: firehose?.endpoint ?? null,
+          ingest: ingest?.endpoint ?? null,
         },
         esm,
         firehose,
+        ingest,
         savedEnv,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
       for (const e of emulators.reverse()) await e.close().catch(() => undefined);
@@ -226,6 +255,11 @@ export class LocalCloud {
     }
   }
 
+  /** Where web clients POST events, `http://127.0.0.1:<port>/ingest`; null without the ingest endpoint. */
+  get ingestUrl(): string | null {
+    return this.ingest?.url ?? null;
+  }
+
   /** What `cloud.json` holds. */
   info(): CloudInfo {
     return {
@@ -233,6 +267,7 @@ export class LocalCloud {
       startedAt: new Date().toISOString(),
       region: this.region,
       endpoints: this.endpoints,
+      ingestUrl: this.ingestUrl,
       streamName: this.streamName,
       streamArn: this.streamArn,
       tableName: this.tableName,
@@ -271,6 +306,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();
       this.#clients.kinesis.destroy();

@@ -74,6 +74,12 @@ export interface EventSourceMappingOptions {
   readonly maxPayloadBytes?: number;
   /** Clock used for record age (tests move it forward). @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Fault-injection hook (chaos runs, tests): called after an invocation succeeded; returning true delivers
+   * the same batch once more before it is checkpointed, as a lost checkpoint does on AWS. Each batch is
+   * duplicated at most once. @default never
+   */
+  readonly duplicateDelivery?: (shardId: string, records: number) => boolean;
 }
 
 /** Per-shard counters and position. */
@@ -105,6 +111,8 @@ interface Piece {
   records: PolledRecord[];
   /** Re-invocations of this piece so far (approximateInvokeCount - 1). */
   retries: number;
+  /** Already delivered a second time by the `duplicateDelivery` hook. */
+  duplicated?: boolean;
 }
 
 type InvokeOutcome =
@@ -663,6 +671,10 @@ class ShardPoller {
     const requestId = context.awsRequestId;
     switch (outcome.kind) {
       case 'success':
+        if (!piece.duplicated && this.#esm.options.duplicateDelivery?.(this.#shardId, records.length)) {
+          piece.duplicated = true; // stays first in line: delivered again, then checkpointed
+          return;
+        }
         this.#settle(records);
         this.#stats.batchesSucceeded++;
         return;

@@ -43,6 +43,7 @@ import {
   type StackOutputKey,
 } from '../outputs.ts';
 import { type CatalogQuery, readCatalog } from './catalog.ts';
+import { IngestApi } from './ingest.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { PARTITION_COLUMN, projectionFromPrefix, projectionParameters } from './partition.ts';
 
@@ -172,6 +173,8 @@ export class ShardlineStack extends Stack {
   readonly workgroup: athena.CfnWorkGroup;
   readonly catalogQueries: readonly CatalogQuery[];
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** `POST /ingest` (API Gateway → Kinesis PutRecords) for web clients. */
+  readonly ingest: IngestApi;
 
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
@@ -612,6 +615,9 @@ export class ShardlineStack extends Stack {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24 }),
     );
 
+    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
+    this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
+
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
       region: Aws.REGION,
@@ -629,6 +635,8 @@ export class ShardlineStack extends Stack {
       functionName: this.processor.functionName,
       dlqUrl: this.onFailureQueue.queueUrl,
       dashboardName: dashboard.dashboardName,
+      ingestUrl: this.ingest.url,
+      ingestApiKeyId: this.ingest.apiKey.keyId,
     };
     for (const [k, value] of Object.entries(outputs)) {
       new CfnOutput(this, STACK_OUTPUTS[k as StackOutputKey], { value });

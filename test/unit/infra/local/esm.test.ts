@@ -10,6 +10,7 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
   PutRecordCommand,
+  PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
@@ -225,11 +226,19 @@ describe('batching', () => {
 
   it('without a batching window, invokes with what one read returned', async () => {
     const stream = await createStream();
-    for (let i = 0; i < 3; i++) await put(stream, `a${i}`);
+    // One PutRecords call per phase: kinesalite writes it atomically, so a concurrent read sees all or none.
+    const putThree = (prefix: string) =>
+      kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: [0, 1, 2].map((i) => ({ PartitionKey: 'k', Data: Buffer.from(`${prefix}${i}`) })),
+        }),
+      );
+    await putThree('a');
     const rec = recorder();
     const esm = await startEsm(stream, rec.handler);
     await esm.drain({ timeoutMs: 10_000 });
-    for (let i = 0; i < 3; i++) await put(stream, `b${i}`);
+    await putThree('b');
     await esm.drain({ timeoutMs: 10_000 });
     expect(rec.calls.map((c) => c.event.Records.length)).toEqual([3, 3]);
   });

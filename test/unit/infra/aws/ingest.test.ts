@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, aws_kinesis as kinesis, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../../../common/envelope.ts';
+import { ConfigError } from '../../../../common/errors.ts';
+import {
+  envelopeJsonSchema,
+  IngestApi,
+  ingestBodyJsonSchema,
+  PUT_RECORDS_RESPONSE_TEMPLATE,
+  putRecordsTemplate,
+} from '../../../../infra/aws/lib/ingest.ts';
+import { INGEST_LIMITS } from '../../../../producers/ingest/body.ts';
+
+const outdir = mkdtempSync(join(tmpdir(), 'ingest-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+// GIVEN a stack holding only a stream and the ingest API, with the cdk-nag AwsSolutions checks registered.
+const app = new App({ outdir });
+const stack = new Stack(app, 'IngestTest', { env: { region: 'eu-west-1', account: '123456789012' } });
+const stream = new kinesis.Stream(stack, 'Stream', {
+  streamName: 'events',
+  shardCount: 2,
+  encryption: kinesis.StreamEncryption.MANAGED,
+});
+const ingest = new IngestApi(stack, 'Ingest', { stream, rateLimit: 250, burstLimit: 500 });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+app.synth(); // throws on any unacknowledged cdk-nag finding
+const template = Template.fromStack(stack);
+
+describe('IngestApi', () => {
+  it('integrates POST /ingest directly with Kinesis PutRecords, API key required, body validated', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      ApiKeyRequired: true,
+      RequestValidatorId: Match.anyValue(),
+      RequestModels: { 'application/json': Match.anyValue() },
+      Integration: Match.objectLike({
+        Type: 'AWS',
+        IntegrationHttpMethod: 'POST',
+        PassthroughBehavior: 'NEVER',
+        Uri: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':kinesis:action/PutRecords')])] },
+        // The stream name is a token (Ref), so the template is an Fn::Join around it.
+        RequestTemplates: {
+          'application/json': { 'Fn::Join': ['', Match.arrayWith([{ Ref: Match.anyValue() }])] },
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+  });
+
+  it('gives the integration role exactly kinesis:PutRecords on the stream', () => {
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('IngestRole') },
+      }),
+    ) as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.Action).toBe('kinesis:PutRecords');
+    expect(statements[0]!.Resource).toEqual({
+      'Fn::GetAtt': [stack.getLogicalId(stream.node.defaultChild as kinesis.CfnStream), 'Arn'],
+    });
+  });
+
+  it('throttles through a usage plan bound to the stage and the API key', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 250, BurstLimit: 500 },
+      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+    });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 })],
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('answers CORS preflights and puts CORS headers on validation errors', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: Match.objectLike({
+        IntegrationResponses: [
+          Match.objectLike({
+            ResponseParameters: Match.objectLike({
+              'method.response.header.Access-Control-Allow-Headers': "'Content-Type,X-Api-Key'",
+              'method.response.header.Access-Control-Allow-Origin': "'*'",
+            }),
+          }),
+        ],
+      }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" },
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('validationErrorString') },
+    });
+  });
+
+  it('generates the request model from the envelope limits', () => {
+    const models = template.findResources('AWS::ApiGateway::Model');
+    const schemas = Object.values(models).map(
+      (m) => (m as { Properties: { Schema: unknown } }).Properties.Schema,
+    );
+    expect(schemas).toHaveLength(1);
+    const body = schemas[0] as {
+      properties: { records: { maxItems: number; minItems: number; items: Record<string, unknown> } };
+    };
+    expect(body.properties.records.maxItems).toBe(INGEST_LIMITS.maxRecords);
+    expect(body.properties.records.minItems).toBe(1);
+    const env = envelopeJsonSchema() as {
+      properties: Record<string, { maxLength?: number; maxProperties?: number }>;
+      required: string[];
+    };
+    expect(env.properties.eventId?.maxLength).toBe(LIMITS.maxEventIdLength);
+    expect(env.properties.source?.maxLength).toBe(LIMITS.maxSourceLength);
+    expect(env.properties.type?.maxLength).toBe(LIMITS.maxTypeLength);
+    expect(env.properties.metrics?.maxProperties).toBe(LIMITS.maxMetrics);
+    expect(env.properties.dims?.maxProperties).toBe(LIMITS.maxDims);
+    expect(env.required).toEqual(['v', 'eventId', 'source', 'type', 'ts']);
+    expect(ingestBodyJsonSchema().additionalProperties).toBe(false);
+  });
+
+  it('maps each record to one PutRecords entry keyed by source, and answers accepted/failed', () => {
+    const t = putRecordsTemplate('events');
+    expect(t).toContain('"StreamName": "events"');
+    expect(t).toContain('$util.base64Encode($input.json("$.records[$foreach.index]"))');
+    expect(t).toContain('"PartitionKey": "$util.escapeJavaScript($r.source)"');
+    expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('$context.responseOverride.status = 503');
+    expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('"accepted": $accepted');
+    expect(ingest.url).toBeDefined();
+  });
+
+  it('rejects throttling settings out of range, naming the value', () => {
+    const s = new Stack(new App(), 'Bad');
+    const st = new kinesis.Stream(s, 'S', { shardCount: 1 });
+    expect(() => new IngestApi(s, 'I', { stream: st, rateLimit: 0 })).toThrow(ConfigError);
+    expect(() => new IngestApi(s, 'J', { stream: st, burstLimit: 9999 })).toThrow(
+      'burstLimit must be an integer between 1 and 5000; received 9999',
+    );
+  });
+});
