@@ -2,6 +2,7 @@ export type { Emitter, EmitterOptions } from './emitter.ts';
 export { createEmitter } from './emitter.ts';
 export type { IotOptions, Site } from './iot.ts';
 export { iotScenario, MODELS, SITES } from './iot.ts';
+export { mixedScenario } from './mixed.ts';
 export type { Rng } from './prng.ts';
 export { createRng } from './prng.ts';
 export type { Emission, Scenario } from './types.ts';

@@ -35,6 +35,11 @@ export interface IotOptions {
   readonly lateRate?: number;
   /** How far behind `nowMs` a late event's `ts` lies, 0–7 days in ms. @default 120000 */
   readonly lateByMs?: number;
+  /**
+   * Fraction of devices that are offline, 0–1: they only upload a backlog of readings taken 15–45 minutes
+   * before the run started (as devices with intermittent connectivity do), then fall silent. @default 0
+   */
+  readonly offlineRate?: number;
 }
 
 interface Device {
@@ -46,6 +51,8 @@ interface Device {
   readonly drain: number;
   readonly offset: number;
   readonly failing: 'stuck' | 'spike' | 'no_humidity' | null;
+  /** Offline devices: how long before the run their backlog ends, in ms; null for online devices. */
+  readonly offlineSinceMs: number | null;
 }
 
 function check(path: string, value: number, min: number, max: number, integer: boolean): number {
@@ -72,6 +79,7 @@ export function iotScenario(options: IotOptions = {}): Scenario {
   const failingRate = check('failingRate', options.failingRate ?? 0, 0, 1, false);
   const lateRate = check('lateRate', options.lateRate ?? 0, 0, 1, false);
   const lateByMs = check('lateByMs', options.lateByMs ?? 120_000, 0, 7 * 86_400_000, true);
+  const offlineRate = check('offlineRate', options.offlineRate ?? 0, 0, 1, false);
   const sites = options.sites ?? (Object.keys(SITES) as Site[]);
   if (sites.length === 0 || sites.some((s) => !(s in SITES))) {
     throw new ConfigError(
@@ -88,6 +96,7 @@ export function iotScenario(options: IotOptions = {}): Scenario {
     drain: 0.05 + rng.next() * 0.2,
     offset: rng.normal() * 0.8,
     failing: rng.chance(failingRate) ? rng.pick(['stuck', 'spike', 'no_humidity'] as const) : null,
+    offlineSinceMs: rng.chance(offlineRate) ? 15 * 60_000 + Math.floor(rng.next() * 30 * 60_000) : null,
   }));
   let startMs: number | undefined;
 
@@ -97,7 +106,9 @@ export function iotScenario(options: IotOptions = {}): Scenario {
       startMs ??= nowMs;
       const d = rng.pick(devices);
       const site = SITES[d.site];
-      const ts = rng.chance(lateRate) ? nowMs - lateByMs : nowMs;
+      const backlog =
+        d.offlineSinceMs === null ? 0 : startMs - d.offlineSinceMs - Math.floor(rng.next() * 10 * 60_000);
+      const ts = d.offlineSinceMs !== null ? backlog : rng.chance(lateRate) ? nowMs - lateByMs : nowMs;
       const localHour = (((ts / 3_600_000 + site.utc) % 24) + 24) % 24;
       // Warmest mid-afternoon (15:00 local), coldest before dawn.
       const cycle = Math.sin((2 * Math.PI * (localHour - 9)) / 24);

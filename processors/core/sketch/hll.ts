@@ -100,7 +100,7 @@ export function encodeHll(hll: Hll): string {
   if ('exact' in hll) {
     const sorted = [...hll.exact].sort((x, y) => x - y);
     const buf = Buffer.alloc(sorted.length * 8);
-    sorted.forEach((h, i) => buf.writeBigUInt64BE(BigInt(h), i * 8));
+    for (const [i, h] of sorted.entries()) buf.writeBigUInt64BE(BigInt(h), i * 8);
     return `E${buf.toString('base64')}`;
   }
   const regs = hll.registers;
