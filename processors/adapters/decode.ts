@@ -15,7 +15,7 @@ import {
   type ShardlineEvent,
   validateEnvelope,
 } from '../../common/envelope.ts';
-import { isSequenceNumber, toPosition } from '../core/position.ts';
+import { POSITION_WIDTH } from '../core/position.ts';
 
 interface KplUserRecord {
   partitionKey: string;
@@ -80,6 +80,24 @@ function isKpl(buf: Buffer): boolean {
   );
 }
 
+/** `0|[1-9]\d{0,128}` (`isSequenceNumber`), without a regular expression: it runs once per record. */
+function validSequence(seq: string): boolean {
+  const n = seq.length;
+  if (n === 0 || n > POSITION_WIDTH) return false;
+  const c0 = seq.charCodeAt(0);
+  if (c0 === 48) return n === 1;
+  if (c0 < 49 || c0 > 57) return false;
+  for (let i = 1; i < n; i++) {
+    const c = seq.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+const ZERO_POSITION = '0'.padStart(POSITION_WIDTH, '0');
+/** `ZEROS[k]` is k zeros: `ZEROS[POSITION_WIDTH - seq.length] + seq` is `toPosition(seq)` without copying. */
+const ZEROS = Array.from({ length: POSITION_WIDTH + 1 }, (_, k) => '0'.repeat(k));
+
 /** Decodes and validates every user record of a batch, in stream order. */
 export function decodeRecords(
   records: readonly KinesisStreamRecord[],
@@ -88,21 +106,30 @@ export function decodeRecords(
   const out: DecodeOutcome[] = [];
   const lateMs = processing.allowedLatenessSeconds * 1000;
   const futureMs = processing.maxFutureSkewSeconds * 1000;
+  // Records of one shard share the shard id: reuse one string instead of slicing one per record.
+  let lastShard = '';
   for (const record of records) {
     const k = record.kinesis;
     const seq = k.sequenceNumber;
+    const id = record.eventID ?? '';
+    const colon = id.lastIndexOf(':');
+    let shardId: string;
+    if (colon <= 0) shardId = 'shardId-unknown';
+    else if (colon === lastShard.length && id.startsWith(lastShard)) shardId = lastShard;
+    else shardId = lastShard = id.slice(0, colon);
+    const seqOk = validSequence(seq);
     const base: RecordOrigin = {
-      shardId: shardIdOf(record),
+      shardId,
       sequenceNumber: seq,
       subSequenceNumber: 0,
-      position: isSequenceNumber(seq) ? toPosition(seq) : toPosition('0'),
+      position: seqOk ? ZEROS[POSITION_WIDTH - seq.length] + seq : ZERO_POSITION,
       partitionKey: k.partitionKey,
       arrivalMs: Math.round(k.approximateArrivalTimestamp * 1000),
       eventSourceARN: record.eventSourceARN,
     };
     const raw = Buffer.from(k.data ?? '', 'base64');
     if (!isKpl(raw)) {
-      out.push(judge(raw, base, lateMs, futureMs));
+      out.push(judge(raw, base, seqOk, lateMs, futureMs));
       continue;
     }
     let users: KplUserRecord[] | undefined;
@@ -128,56 +155,81 @@ export function decodeRecords(
     }
     for (const [i, u] of users.entries()) {
       const origin = { ...base, subSequenceNumber: u.subSequenceNumber ?? i, partitionKey: u.partitionKey };
-      out.push(judge(Buffer.from(u.data, 'base64'), origin, lateMs, futureMs));
+      out.push(judge(Buffer.from(u.data, 'base64'), origin, seqOk, lateMs, futureMs));
     }
   }
   return out;
 }
 
-function judge(data: Buffer, origin: RecordOrigin, lateMs: number, futureMs: number): DecodeOutcome {
-  const fail = (reason: QuarantineReason, detail: string, eventId: string | null = null): DecodeOutcome => ({
-    ok: false,
-    origin,
-    reason,
-    detail,
-    data,
-    eventId,
-  });
-  if (!isSequenceNumber(origin.sequenceNumber)) {
-    return fail(
+function rejected(
+  origin: RecordOrigin,
+  data: Buffer,
+  reason: QuarantineReason,
+  detail: string,
+  eventId: string | null = null,
+): DecodeOutcome {
+  return { ok: false, origin, reason, detail, data, eventId };
+}
+
+function judge(
+  data: Buffer,
+  origin: RecordOrigin,
+  seqOk: boolean,
+  lateMs: number,
+  futureMs: number,
+): DecodeOutcome {
+  if (!seqOk) {
+    return rejected(
+      origin,
+      data,
       'schema_violation',
       `sequenceNumber must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(origin.sequenceNumber)}`,
     );
   }
-  if (data.length === 0) return fail('empty_data', 'record data is empty; expected a JSON envelope');
+  if (data.length === 0)
+    return rejected(origin, data, 'empty_data', 'record data is empty; expected a JSON envelope');
   if (data.length > LIMITS.maxEventBytes) {
-    return fail('oversize', `record is ${data.length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`);
+    return rejected(
+      origin,
+      data,
+      'oversize',
+      `record is ${data.length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`,
+    );
   }
-  if (!isUtf8(data)) return fail('invalid_utf8', 'record data is not valid UTF-8');
+  if (!isUtf8(data)) return rejected(origin, data, 'invalid_utf8', 'record data is not valid UTF-8');
   const text = data.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     const preview = text.length > 40 ? `${text.slice(0, 40)}...` : text;
-    return fail('invalid_json', `not JSON (${(err as Error).message}); received ${JSON.stringify(preview)}`);
+    return rejected(
+      origin,
+      data,
+      'invalid_json',
+      `not JSON (${(err as Error).message}); received ${JSON.stringify(preview)}`,
+    );
   }
   const result = validateEnvelope(value);
   if (!result.ok) {
     const id =
       typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
-    return fail(result.reason, result.detail, typeof id === 'string' ? id : null);
+    return rejected(origin, data, result.reason, result.detail, typeof id === 'string' ? id : null);
   }
   const { event } = result;
   if (origin.arrivalMs - event.ts > lateMs) {
-    return fail(
+    return rejected(
+      origin,
+      data,
       'late',
       `event time ${new Date(event.ts).toISOString()} is ${Math.round((origin.arrivalMs - event.ts) / 1000)} s before its arrival; allowed lateness is ${lateMs / 1000} s`,
       event.eventId,
     );
   }
   if (event.ts - origin.arrivalMs > futureMs) {
-    return fail(
+    return rejected(
+      origin,
+      data,
       'future_timestamp',
       `event time ${new Date(event.ts).toISOString()} is ${Math.round((event.ts - origin.arrivalMs) / 1000)} s after its arrival; at most ${futureMs / 1000} s is allowed`,
       event.eventId,

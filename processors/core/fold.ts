@@ -37,28 +37,49 @@ export function foldBatch(
   inputs: readonly FoldInput[],
 ): Map<string, ItemDelta> {
   const out = new Map<string, ItemDelta>();
-  // Hot path: one lookup table per (rollup, window) keyed by dims and window start; the partition key
-  // string (with its ISO date) is built once per item, not once per event.
-  const tables = rollups.map((r) => r.windows.map(() => new Map<string, ItemDelta>()));
+  // Hot path: per rollup, one group per distinct dims (looked up by `groupKey`, no string built per event);
+  // per group and window, the delta of the last window start seen (consecutive events share it) and a map
+  // from window start to delta for the rest. The partition key (with its ISO date) is built once per item.
+  const tables = rollups.map(() => new Map<string, Group>());
   for (let i = 0; i < inputs.length; i++) {
-    const { event, position } = inputs[i]!;
+    const input = inputs[i]!;
+    const event = input.event;
+    const position = input.position;
     for (let r = 0; r < rollups.length; r++) {
       const rollup = rollups[r]!;
       if (!rollup.matches(event)) continue;
-      const dims = encodeDims(rollup.dimValues(event));
+      const table = tables[r]!;
+      const gk = rollup.groupKey(event);
+      let group = table.get(gk);
+      if (group === undefined) {
+        group = { dims: encodeDims(rollup.dimValues(event)), last: [], byStart: [] };
+        table.set(gk, group);
+      }
       const windows = rollup.windows;
       for (let w = 0; w < windows.length; w++) {
         const win = windows[w]!;
         const start = windowStart(event.ts, win.ms);
-        const local = `${start}|${dims}`;
-        const table = tables[r]![w]!;
-        let delta = table.get(local);
-        if (delta === undefined) {
-          const key: AggregateKey = { rollup: rollup.name, window: win.size, dims, windowStart: start };
-          const pk = aggregateKey(key);
-          delta = { key, pk, rollup, state: emptyState(), members: [], lo: position, hi: position };
-          table.set(local, delta);
-          out.set(pk, delta);
+        let delta = group.last[w];
+        if (delta === undefined || delta.key.windowStart !== start) {
+          let byStart = group.byStart[w];
+          if (byStart === undefined) {
+            byStart = new Map<number, ItemDelta>();
+            group.byStart[w] = byStart;
+          }
+          delta = byStart.get(start);
+          if (delta === undefined) {
+            const key: AggregateKey = {
+              rollup: rollup.name,
+              window: win.size,
+              dims: group.dims,
+              windowStart: start,
+            };
+            const pk = aggregateKey(key);
+            delta = { key, pk, rollup, state: emptyState(), members: [], lo: position, hi: position };
+            byStart.set(start, delta);
+            out.set(pk, delta);
+          }
+          group.last[w] = delta;
         }
         addValues(delta.state, rollup.metrics, event.metrics);
         delta.members.push(i);
@@ -67,6 +88,15 @@ export function foldBatch(
     }
   }
   return out;
+}
+
+/** One rollup's items for one dims value. */
+interface Group {
+  readonly dims: string;
+  /** Per window: the delta the previous event of this group went to. */
+  readonly last: (ItemDelta | undefined)[];
+  /** Per window: window start → delta. */
+  readonly byStart: (Map<number, ItemDelta> | undefined)[];
 }
 
 /**

@@ -21,8 +21,12 @@ export function addToPartials(partials: number[], x: number): number[] {
     if (lo !== 0) partials[n++] = lo;
     x = hi;
   }
-  partials.length = n;
-  partials.push(x);
+  // Same result as `partials.length = n; partials.push(x)`, without shrinking the array when it keeps its size.
+  if (n + 1 === partials.length) partials[n] = x;
+  else {
+    partials.length = n;
+    partials.push(x);
+  }
   return partials;
 }
 

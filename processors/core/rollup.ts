@@ -18,6 +18,11 @@ export interface CompiledRollup {
   matches(event: ShardlineEvent): boolean;
   /** Group-by values of the event, in `by` order; a missing dim is the empty string. */
   dimValues(event: ShardlineEvent): string[];
+  /**
+   * A string equal for two events exactly when their {@link dimValues} are equal (not necessarily the
+   * encoded dims): the fold's hot-path lookup key, built without allocating for one or no group-by key.
+   */
+  groupKey(event: ShardlineEvent): string;
 }
 
 export function compileRollup(config: RollupConfig): CompiledRollup {
@@ -29,6 +34,12 @@ export function compileRollup(config: RollupConfig): CompiledRollup {
   });
   const type = config.eventType;
   const metrics = config.metrics;
+  const hasMetric = (e: ShardlineEvent): boolean => {
+    for (let i = 0; i < metrics.length; i++) if (e.metrics[metrics[i]!] !== undefined) return true;
+    return false;
+  };
+  const dimValues = (e: ShardlineEvent): string[] => getters.map((g) => g(e));
+  const only: ((e: ShardlineEvent) => string) | undefined = getters.length === 1 ? getters[0] : undefined;
   return {
     config,
     name: config.name,
@@ -38,11 +49,12 @@ export function compileRollup(config: RollupConfig): CompiledRollup {
       type === '*'
         ? metrics.length === 0
           ? () => true
-          : (e) => metrics.some((m) => e.metrics[m] !== undefined)
+          : hasMetric
         : metrics.length === 0
           ? (e) => e.type === type
-          : (e) => e.type === type && metrics.some((m) => e.metrics[m] !== undefined),
-    dimValues: (e) => getters.map((g) => g(e)),
+          : (e) => e.type === type && hasMetric(e),
+    dimValues,
+    groupKey: getters.length === 0 ? () => '' : (only ?? ((e) => encodeDims(dimValues(e)))),
   };
 }
 

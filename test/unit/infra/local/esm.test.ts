@@ -5,136 +5,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  PutRecordCommand,
-  PutRecordsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
-import type { Context, KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kinesisClient } from '../../../../common/aws.ts';
-import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
-import { type Emulator, startKinesis } from '../../../../infra/local/emulators.ts';
-import {
-  EventSourceMapping,
-  type EventSourceMappingOptions,
-  type KinesisHandler,
-} from '../../../../infra/local/esm.ts';
+import { DescribeStreamSummaryCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import { esmHarness, eventSource, FUNCTION_ARN, REGION, recorder, waitUntil } from '../../../helpers/esm.ts';
 
-const REGION = 'us-east-1';
-const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:test-fn';
-let kinesalite: Emulator;
-let kinesis: KinesisClient;
-let streamCounter = 0;
-const running: EventSourceMapping[] = [];
-
-beforeAll(async () => {
-  kinesalite = await startKinesis();
-  process.env.AWS_ENDPOINT_URL_KINESIS = kinesalite.endpoint;
-  process.env.AWS_ACCESS_KEY_ID ||= 'test';
-  process.env.AWS_SECRET_ACCESS_KEY ||= 'test';
-  kinesis = kinesisClient({ region: REGION });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.stop()));
-});
-afterAll(async () => {
-  kinesis.destroy();
-  await kinesalite.close();
-});
-
-async function createStream(shards = 1): Promise<string> {
-  const name = `esm-${process.pid}-${++streamCounter}`;
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitUntil(async () => {
-    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    return out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
-  });
-  return name;
-}
-
-async function put(
-  stream: string,
-  data: string | Uint8Array,
-  key = 'k',
-  explicitHashKey?: string,
-): Promise<string> {
-  const out = await kinesis.send(
-    new PutRecordCommand({
-      StreamName: stream,
-      PartitionKey: key,
-      Data: typeof data === 'string' ? Buffer.from(data) : data,
-      ...(explicitHashKey === undefined ? {} : { ExplicitHashKey: explicitHashKey }),
-    }),
-  );
-  return out.SequenceNumber ?? '';
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-interface Invocation {
-  event: KinesisStreamEvent;
-  context: Context;
-  remainingAtStart: number;
-}
-
-/** A handler that records what it receives and returns `respond(event)` (default: success). */
-function recorder(
-  respond: (event: KinesisStreamEvent, n: number) => unknown = () => ({ batchItemFailures: [] }),
-) {
-  const calls: Invocation[] = [];
-  const handler: KinesisHandler = async (event, context) => {
-    calls.push({ event, context, remainingAtStart: context.getRemainingTimeInMillis() });
-    return respond(event, calls.length);
-  };
-  const data = () =>
-    calls.flatMap((c) => c.event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()));
-  return { calls, handler, data };
-}
-
-function eventSource(overrides: NonNullable<ShardlineConfigInput['eventSource']> = {}) {
-  return resolveConfig({
-    eventSource: {
-      batchSize: 100,
-      maximumBatchingWindowInSeconds: 0,
-      bisectBatchOnFunctionError: false,
-      maximumRetryAttempts: -1,
-      ...overrides,
-    },
-  }).eventSource;
-}
-
-async function startEsm(
-  stream: string,
-  handler: KinesisHandler,
-  overrides: Partial<EventSourceMappingOptions> = {},
-): Promise<EventSourceMapping> {
-  const esm = await EventSourceMapping.start({
-    eventSource: eventSource(),
-    streamName: stream,
-    streamArn: `arn:aws:kinesis:${REGION}:000000000000:stream/${stream}`,
-    kinesis,
-    handler,
-    stateDir: mkdtempSync(join(tmpdir(), 'esm-state-')),
-    region: REGION,
-    functionArn: FUNCTION_ARN,
-    pollIntervalMs: 20,
-    shardDiscoveryIntervalMs: 50,
-    retryBackoffMs: 1,
-    ...overrides,
-  });
-  running.push(esm);
-  return esm;
-}
+const harness = esmHarness();
+const { createStream, put, startEsm } = harness;
 
 describe('event shape', () => {
   it('builds every record field exactly as Lambda does', async () => {
@@ -228,7 +104,7 @@ describe('batching', () => {
     const stream = await createStream();
     // One PutRecords call per phase: kinesalite writes it atomically, so a concurrent read sees all or none.
     const putThree = (prefix: string) =>
-      kinesis.send(
+      harness.kinesis.send(
         new PutRecordsCommand({
           StreamName: stream,
           Records: [0, 1, 2].map((i) => ({ PartitionKey: 'k', Data: Buffer.from(`${prefix}${i}`) })),
@@ -338,7 +214,7 @@ describe('shards', () => {
   it('reads a split parent to its end before either child', async () => {
     const stream = await createStream(1);
     for (let i = 0; i < 5; i++) await put(stream, `parent-${i}`, `k${i}`);
-    await kinesis.send(
+    await harness.kinesis.send(
       new SplitShardCommand({
         StreamName: stream,
         ShardToSplit: 'shardId-000000000000',
@@ -346,7 +222,7 @@ describe('shards', () => {
       }),
     );
     await waitUntil(async () => {
-      const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      const out = await harness.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
       return out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
     });
     for (let i = 0; i < 6; i++)

@@ -1,0 +1,164 @@
+/**
+ * Pipeline: end-to-end records/s through the local cloud (LocalCloud + produce, until the event source
+ * mapping has processed everything), beside the Kinesis emulator's own ingest ceiling measured in the same
+ * run (PutRecords as fast as possible into a second stream of the same kinesalite, nothing reading it), and
+ * produce → aggregate-visible latency of marker events (polling the aggregates table).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { dynamodbClient, kinesisClient } from '../common/aws.ts';
+import { resolveConfig } from '../common/config.ts';
+import { encodeEnvelope } from '../common/envelope.ts';
+import { LocalCloud } from '../infra/local/index.ts';
+import { aggregateKey, windowStart } from '../processors/core/rollup.ts';
+import { produce } from '../producers/produce.ts';
+import { emulatorCredentials, generateFleet, median, quantile } from './data.ts';
+
+export interface PipelineResult {
+  recordsPerSec: number;
+  emulatorCeilingRecordsPerSec: number;
+  ratio: number;
+  latencyMs: { p50: number; p99: number };
+  records: number;
+  markers: number;
+  /** How fast `produce()` alone got the records into the stream (the rest of the time is processing). */
+  produceRecordsPerSec: number;
+}
+
+export interface PipelineBenchOptions {
+  /** Records through the pipeline (and into the ceiling stream), 100–10,000,000. @default 50000 */
+  readonly records?: number;
+  /** Marker events for latency, 1–1,000. @default 30 */
+  readonly markers?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function benchPipeline(options: PipelineBenchOptions = {}): Promise<PipelineResult> {
+  const n = options.records ?? 50_000;
+  const markers = options.markers ?? 30;
+  emulatorCredentials();
+  const config = resolveConfig({});
+  const dataDir = mkdtempSync(join(tmpdir(), 'shardline-bench-pipeline-'));
+  const cloud = await LocalCloud.start({ config, dataDir });
+  const kinesis = kinesisClient({ region: config.region });
+  const dynamo = dynamodbClient({ region: config.region });
+  try {
+    // 1. The emulator's ingest ceiling: the same kind of records, PutRecords of 500, 4 in flight.
+    const ceilingStream = `${config.stream.name}-ceiling`;
+    await kinesis.send(
+      new CreateStreamCommand({ StreamName: ceilingStream, ShardCount: config.stream.shardCount }),
+    );
+    for (;;) {
+      const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: ceilingStream }));
+      if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+      await sleep(20);
+    }
+    const fleet = generateFleet({ records: n, startMs: Date.now(), rate: 100_000 });
+    const chunks: { Data: Uint8Array; PartitionKey: string }[][] = [];
+    for (let i = 0; i < fleet.length; i += 500) {
+      chunks.push(
+        fleet.slice(i, i + 500).map((r) => ({ Data: Buffer.from(r.json), PartitionKey: r.partitionKey })),
+      );
+    }
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < chunks.length) {
+          let pending = chunks[next++]!;
+          while (pending.length > 0) {
+            const res = await kinesis.send(
+              new PutRecordsCommand({ StreamName: ceilingStream, Records: pending }),
+            );
+            pending = pending.filter((_, i) => res.Records?.[i]?.ErrorCode !== undefined);
+          }
+        }
+      }),
+    );
+    const emulatorCeilingRecordsPerSec = (n * 1000) / (performance.now() - started);
+
+    // 2. End to end: produce as fast as the producer can, until the mapping has processed everything.
+    const t0 = performance.now();
+    const produced = await produce({
+      streamName: config.stream.name,
+      client: kinesis,
+      count: n,
+      rate: 1_000_000,
+      devices: 1000,
+      collect: false,
+    });
+    if (produced.failures.length > 0)
+      throw new Error(`pipeline bench: ${produced.failures.length} records failed`);
+    const producedMs = performance.now() - t0;
+    await cloud.esm?.drain({ timeoutMs: 600_000 });
+    const recordsPerSec = (n * 1000) / (performance.now() - t0);
+
+    // 3. Latency: one marker event at a time, until its aggregate is readable.
+    const latencies: number[] = [];
+    for (let i = 0; i < markers; i++) {
+      const type = `bench_marker_${i}`;
+      const ts = Date.now();
+      const pk = aggregateKey({
+        rollup: 'events_by_type',
+        window: '1m',
+        dims: type,
+        windowStart: windowStart(ts, 60_000),
+      });
+      const event = {
+        v: 1 as const,
+        eventId: `bench-marker-${ts}-${i}`,
+        source: 'bench',
+        type,
+        ts,
+        metrics: {},
+        dims: {},
+      };
+      const sent = performance.now();
+      await kinesis.send(
+        new PutRecordCommand({
+          StreamName: config.stream.name,
+          PartitionKey: `m${i}`,
+          Data: Buffer.from(encodeEnvelope(event)),
+        }),
+      );
+      for (;;) {
+        const res = await dynamo.send(
+          new QueryCommand({
+            TableName: config.table.name,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: pk } },
+            Limit: 1,
+          }),
+        );
+        if ((res.Count ?? 0) > 0) break;
+        if (performance.now() - sent > 60_000)
+          throw new Error(`pipeline bench: marker ${i} not visible after 60 s`);
+        await sleep(10);
+      }
+      latencies.push(performance.now() - sent);
+    }
+    return {
+      recordsPerSec,
+      emulatorCeilingRecordsPerSec,
+      ratio: recordsPerSec / emulatorCeilingRecordsPerSec,
+      latencyMs: { p50: median(latencies), p99: quantile(latencies, 0.99) },
+      records: n,
+      markers,
+      produceRecordsPerSec: (n * 1000) / producedMs,
+    };
+  } finally {
+    kinesis.destroy();
+    dynamo.destroy();
+    await cloud.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { formatBenchMarkdown, runBench } from '../../../bench/index.ts';
+
+describe('shardline bench', () => {
+  it('writes every key of the report on tiny inputs', async () => {
+    const r = await runBench({ tiny: true });
+    const num = (x: unknown) => expect(typeof x === 'number' && Number.isFinite(x)).toBe(true);
+    for (const k of [
+      'recordsPerSec',
+      'floorRecordsPerSec',
+      'ratioToFloor',
+      'perRecordBaselineRecordsPerSec',
+      'speedupVsPerRecord',
+    ] as const)
+      num(r.processor[k]);
+    for (const k of ['records', 'writeRequests', 'naiveWriteRequests', 'reduction'] as const)
+      num(r.writes[k]);
+    expect(r.writes.writeRequests).toBeGreaterThan(0);
+    expect(r.writes.naiveWriteRequests).toBeGreaterThan(r.writes.writeRequests);
+    for (const k of ['recordsPerSec', 'emulatorCeilingRecordsPerSec', 'ratio'] as const) num(r.pipeline[k]);
+    num(r.pipeline.latencyMs.p50);
+    num(r.pipeline.latencyMs.p99);
+    for (const k of ['prunedBytes', 'fullScanBytes', 'gzipJsonBytes', 'reductionVsJson'] as const)
+      num(r.scan[k]);
+    expect(r.scan.fullScanBytes).toBeGreaterThanOrEqual(r.scan.prunedBytes);
+    num(r.memory.peakRssMb);
+    expect(r.memory.peakRssMb).toBeGreaterThan(0);
+    expect(formatBenchMarkdown(r)).toContain('| measure |');
+  }, 120_000);
+});
