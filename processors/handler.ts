@@ -11,6 +11,8 @@
  * - `SHARDLINE_TABLE`, `SHARDLINE_QUARANTINE_STREAM`: override the names in the config.
  * - Endpoints: the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_FIREHOSE`.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamodbClient, firehoseClient } from '../common/aws.ts';
 import { type ResolvedConfig, resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
@@ -99,8 +101,12 @@ export function createProcessor(deps: ProcessorDeps): ProcessorHandler {
     const fail = (position: string, seq: string) => {
       if (failedFrom === undefined || position < failedFrom.position) failedFrom = { position, seq };
     };
-    const seqOf = new Map<string, string>();
-    for (const o of outcomes) seqOf.set(o.origin.position, o.origin.sequenceNumber);
+    // Position -> sequence number, needed only to report a failure: built on first use.
+    let seqs: Map<string, string> | undefined;
+    const seqOf = (position: string): string => {
+      seqs ??= new Map(outcomes.map((o) => [o.origin.position, o.origin.sequenceNumber]));
+      return seqs.get(position) ?? position;
+    };
 
     for (const [shardId, list] of byShard) {
       // 1. Quarantine the bad records (with reason and original bytes).
@@ -128,7 +134,7 @@ export function createProcessor(deps: ProcessorDeps): ProcessorHandler {
       report.itemsFailed += written.failed.length;
       report.dynamoRequests.reads += written.requests.reads;
       report.dynamoRequests.writes += written.requests.writes;
-      for (const f of written.failed) fail(f.lo, seqOf.get(f.lo) ?? f.lo);
+      for (const f of written.failed) fail(f.lo, seqOf(f.lo));
       if (written.failed.length > 0) {
         log('warn', 'aggregate writes failed', {
           shardId,
@@ -157,7 +163,7 @@ export function createProcessor(deps: ProcessorDeps): ProcessorHandler {
         report.dynamoRequests.reads += r.requests.reads;
         report.dynamoRequests.writes += r.requests.writes;
         if (r.failed.length > 0) {
-          fail(cp.lo, seqOf.get(cp.lo) ?? cp.lo);
+          fail(cp.lo, seqOf(cp.lo));
           log('warn', 'checkpoint write failed', { shardId, error: String(r.errors[0]) });
         }
       }
@@ -201,8 +207,18 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   const config = resolveConfig(input);
   const tableName = env.SHARDLINE_TABLE ?? config.table.name;
   const ddb = dynamodbClient({ region: env.AWS_REGION ?? config.region });
-  const quiet = env.SHARDLINE_LOG_LEVEL === 'silent';
-  return createProcessor({
+  const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'shardline-processor';
+  // Structured JSON logs (Powertools). Locally the pipeline's own progress owns the terminal: warnings only.
+  const logger = new Logger({
+    serviceName,
+    logLevel: (env.POWERTOOLS_LOG_LEVEL ?? (inLambda ? 'INFO' : 'WARN')) as 'INFO',
+  });
+  // CloudWatch metrics as EMF (Powertools), only where CloudWatch reads them: in Lambda.
+  const metrics = inLambda
+    ? new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shardline', serviceName })
+    : undefined;
+  const processor = createProcessor({
     config,
     aggregates: new FencedStore({ client: ddb, tableName }, aggregateCodec(config.table.ttlDays)),
     checkpoints: new FencedStore({ client: ddb, tableName }, checkpointCodec()),
@@ -210,11 +226,24 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
       client: firehoseClient({ region: env.AWS_REGION ?? config.region }),
       deliveryStreamName: env.SHARDLINE_QUARANTINE_STREAM ?? config.quarantine.deliveryStreamName,
     }),
-    log: (level, message, data) => {
-      if (quiet || (level === 'debug' && env.SHARDLINE_LOG_LEVEL !== 'debug')) return;
-      process.stderr.write(`${JSON.stringify({ level, message, ...data })}\n`);
-    },
+    log: (level, message, data) => logger[level](message, data ?? {}),
   });
+  if (!metrics) return processor;
+  const withMetrics = async (event: KinesisStreamEvent, context?: Context) => {
+    try {
+      return await processor(event, context);
+    } finally {
+      const r = processor.lastReport();
+      if (r) {
+        metrics.addMetric('AggregatedRecords', MetricUnit.Count, r.aggregated);
+        metrics.addMetric('QuarantinedRecords', MetricUnit.Count, r.quarantined);
+        metrics.addMetric('ItemsWritten', MetricUnit.Count, r.itemsWritten);
+        metrics.addMetric('ItemWriteFailures', MetricUnit.Count, r.itemsFailed);
+      }
+      metrics.publishStoredMetrics();
+    }
+  };
+  return Object.assign(withMetrics, { lastReport: () => processor.lastReport() });
 }
 
 let instance: ProcessorHandler | undefined;

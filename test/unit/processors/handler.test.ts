@@ -151,3 +151,37 @@ describe('processor handler', () => {
     ]);
   });
 });
+
+describe('processorFromEnvironment', () => {
+  it('publishes Powertools EMF metrics per invocation when running in Lambda', async () => {
+    const { processorFromEnvironment } = await import('../../../processors/handler.ts');
+    const saved = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const handler = processorFromEnvironment({
+        ...process.env,
+        AWS_LAMBDA_FUNCTION_NAME: 'shardline-processor',
+        SHARDLINE_CONFIG: JSON.stringify({ table: { name: config.table.name } }),
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      });
+      const res = await handler(eventOf([makeEvent(), makeEvent()]));
+      expect(res.batchItemFailures).toEqual([]);
+    } finally {
+      process.stdout.write = write;
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = saved;
+    }
+    const emf = lines.map((l) => JSON.parse(l)).find((o) => o._aws);
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Shardline');
+    expect(emf).toMatchObject({
+      service: 'shardline-processor',
+      AggregatedRecords: 2,
+      QuarantinedRecords: 0,
+    });
+  });
+});
