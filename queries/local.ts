@@ -4,7 +4,7 @@
  * `<dataDir>/dynamodb` (the local cloud's stored table), closed by `close()`.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -12,17 +12,13 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamodbClient } from '../common/aws.ts';
 import { UsageError } from '../common/errors.ts';
+import { findRunningCloud, useEndpoints } from '../infra/local/connect.ts';
 
 export interface LocalDynamo {
   readonly client: DynamoDBClient;
   /** Where the endpoint came from. */
   readonly origin: 'env' | 'cloud.json' | 'dynalite';
   close(): Promise<void>;
-}
-
-interface CloudFile {
-  endpoints?: { dynamodb?: string };
-  region?: string;
 }
 
 type DynaliteFactory = (options: { path?: string; createTableMs?: number }) => Server;
@@ -37,20 +33,16 @@ export async function openDynamo(dataDir: string): Promise<LocalDynamo> {
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
     return { client: dynamodbClient(), origin: 'env', close: async () => undefined };
   }
-  const cloudFile = join(dataDir, 'cloud.json');
-  if (existsSync(cloudFile)) {
-    const cloud = JSON.parse(readFileSync(cloudFile, 'utf8')) as CloudFile;
-    const endpoint = cloud.endpoints?.dynamodb;
-    if (!endpoint) throw new UsageError(`${cloudFile} has no endpoints.dynamodb`);
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-    useLocalCredentials();
-    const client = dynamodbClient(cloud.region ? { region: cloud.region } : {});
+  const cloud = await findRunningCloud(dataDir);
+  if (cloud) {
+    useEndpoints(cloud);
+    const client = dynamodbClient({ region: cloud.region });
     return { client, origin: 'cloud.json', close: async () => client.destroy() };
   }
   const path = join(dataDir, 'dynamodb');
   if (!existsSync(path)) {
     throw new UsageError(
-      `no DynamoDB to read: AWS_ENDPOINT_URL_DYNAMODB is not set, no local cloud is running (${cloudFile}) and ${path} does not exist`,
+      `no DynamoDB to read: AWS_ENDPOINT_URL_DYNAMODB is not set, no local cloud is running in ${dataDir} and ${path} does not exist`,
     );
   }
   const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;

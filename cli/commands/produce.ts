@@ -1,10 +1,9 @@
 /**
  * `shardline produce`: paced synthetic load onto the stream.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
+import { findRunningCloud, useEndpoints } from '../../infra/local/connect.ts';
 import { type ProduceProgress, type ProduceReport, produce } from '../../producers/produce.ts';
 import { loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
 import { resolveAwsTarget, type TargetName, withTargetOptions } from '../target.ts';
@@ -49,37 +48,19 @@ function parsePositive(name: string, max: number) {
   };
 }
 
-/** The local cloud's endpoints, written by a running `shardline up`. */
-interface CloudFile {
-  endpoints?: { kinesis?: string };
-  region?: string;
-}
-
 /**
- * Points the SDK at the local cloud when no endpoint is set: `AWS_ENDPOINT_URL_KINESIS` wins, else
- * `<data-dir>/cloud.json`. Returns the region to use, if the cloud file names one.
+ * Points the SDK at the local cloud when no endpoint is set: `AWS_ENDPOINT_URL_KINESIS` wins, else the
+ * running cloud of `dataDir`. Returns the region to use, if a running cloud names one.
  */
-export function useLocalCloud(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export async function useLocalCloud(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   if (env.AWS_ENDPOINT_URL_KINESIS) return undefined;
-  const file = join(dataDir, 'cloud.json');
-  if (!existsSync(file)) return undefined;
-  let cloud: CloudFile;
-  try {
-    cloud = JSON.parse(readFileSync(file, 'utf8')) as CloudFile;
-  } catch (err) {
-    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  const endpoint = cloud.endpoints?.kinesis;
-  if (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)) {
-    throw new UsageError(
-      `${file}: endpoints.kinesis must be an http(s) URL; got ${JSON.stringify(endpoint)}`,
-    );
-  }
-  env.AWS_ENDPOINT_URL_KINESIS = endpoint;
-  // Emulators accept any credentials; do not make users invent some.
-  env.AWS_ACCESS_KEY_ID ||= 'local';
-  env.AWS_SECRET_ACCESS_KEY ||= 'local';
-  return typeof cloud.region === 'string' ? cloud.region : undefined;
+  const cloud = await findRunningCloud(dataDir);
+  if (!cloud) return undefined;
+  useEndpoints(cloud, env);
+  return cloud.region;
 }
 
 /** One progress line. */
@@ -153,7 +134,7 @@ export function register(program: Command): void {
     const region =
       flags.target === 'aws'
         ? config.region
-        : (useLocalCloud(flags.dataDir) ?? process.env.AWS_REGION ?? config.region);
+        : ((await useLocalCloud(flags.dataDir)) ?? process.env.AWS_REGION ?? config.region);
     if (flags.target !== 'aws' && !process.env.AWS_ENDPOINT_URL_KINESIS) {
       throw new UsageError(
         `no local cloud runs in ${flags.dataDir} (no cloud.json, no AWS_ENDPOINT_URL_KINESIS): start \`shardline up\` with the same --data-dir, or pass --target aws`,

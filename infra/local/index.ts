@@ -8,6 +8,7 @@ export {
   type LocalCloudStats,
   streamArn,
 } from './cloud.ts';
+export { findRunningCloud, useEndpoints } from './connect.ts';
 export { type Emulator, type EmulatorOptions, startDynamo, startKinesis } from './emulators.ts';
 export {
   DrainTimeoutError,
@@ -16,4 +17,5 @@ export {
   type KinesisHandler,
   type ShardStats,
 } from './esm.ts';
+export { LocalIngest } from './ingest.ts';
 export { type BatchResponseOutcome, type OnFailureMessage, parseBatchResponse } from './private/event.ts';

@@ -146,7 +146,10 @@ describe('shardline produce', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardline-produce-'));
     writeFileSync(
       join(dir, 'cloud.json'),
-      JSON.stringify({ endpoints: { kinesis: kinesis.endpoint }, region: 'eu-west-1' }),
+      JSON.stringify({
+        endpoints: { kinesis: kinesis.endpoint, dynamodb: kinesis.endpoint },
+        region: 'eu-west-1',
+      }),
     );
     const saved = process.env.AWS_ENDPOINT_URL_KINESIS;
     delete process.env.AWS_ENDPOINT_URL_KINESIS;
@@ -180,20 +183,23 @@ describe('shardline produce', () => {
     process.exitCode = undefined;
   });
 
-  it('lets AWS_ENDPOINT_URL_KINESIS win over cloud.json', () => {
+  it('lets AWS_ENDPOINT_URL_KINESIS win over a running cloud, and ignores a stale cloud.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardline-produce-'));
-    writeFileSync(
-      join(dir, 'cloud.json'),
-      JSON.stringify({ endpoints: { kinesis: 'http://127.0.0.1:1' }, region: 'r' }),
-    );
+    const write = (endpoint: string) =>
+      writeFileSync(
+        join(dir, 'cloud.json'),
+        JSON.stringify({ endpoints: { kinesis: endpoint, dynamodb: endpoint }, region: 'r' }),
+      );
+    write(kinesis.endpoint); // a running cloud: its endpoints answer
     const env: NodeJS.ProcessEnv = { AWS_ENDPOINT_URL_KINESIS: 'http://x:2' };
-    expect(useLocalCloud(dir, env)).toBeUndefined();
+    expect(await useLocalCloud(dir, env)).toBeUndefined();
     expect(env.AWS_ENDPOINT_URL_KINESIS).toBe('http://x:2');
     const env2: NodeJS.ProcessEnv = {};
-    expect(useLocalCloud(dir, env2)).toBe('r');
-    expect(env2).toMatchObject({
-      AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:1',
-      AWS_ACCESS_KEY_ID: 'local',
-    });
+    expect(await useLocalCloud(dir, env2)).toBe('r');
+    expect(env2).toMatchObject({ AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_ACCESS_KEY_ID: 'local' });
+    write('http://127.0.0.1:1'); // left behind by a process that died
+    const env3: NodeJS.ProcessEnv = {};
+    expect(await useLocalCloud(dir, env3)).toBeUndefined();
+    expect(env3.AWS_ENDPOINT_URL_KINESIS).toBeUndefined();
   });
 });
