@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { findRunningCloud, useEndpoints } from '../local.ts';
-import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
+import { loadConfig, parseIntOption, untilSignal, withCommonOptions } from '../shared.ts';
 import { resolveAwsTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 interface DashboardFlags {
@@ -62,15 +62,7 @@ export function register(program: Command): void {
       process.stderr.write(
         `Dashboard for ${opts.target === 'aws' ? `stack ${opts.stack}` : dataDir} at ${dash.url} (Ctrl-C to stop)\n`,
       );
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          done();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
       await dash.close();
     });
 }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { findRunningCloud } from '../local.ts';
-import { loadConfig, withCommonOptions } from '../shared.ts';
+import { loadConfig, untilSignal, withCommonOptions } from '../shared.ts';
 
 export function register(program: Command): void {
   withCommonOptions(
@@ -46,15 +46,7 @@ export function register(program: Command): void {
             `Press Ctrl-C to stop.\n`,
         );
       }
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          done();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
       log('stopping: draining the pipeline...');
       await cloud.drain({ timeoutMs: 30_000 }).catch((err: Error) => log(`drain: ${err.message}`));
       await cloud.stop();

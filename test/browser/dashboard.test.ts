@@ -3,17 +3,15 @@
  * draw the API's values, the rollup picker switches, live refresh shows new windows, nothing is fetched
  * from outside. Screenshots go to test-artifacts/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardServer, type SeriesResponse, startDashboard } from '../../dashboard/index.ts';
+import { browserTestsRun, launchChromium } from '../helpers/chromium.ts';
 import { minutesAgo, startPipeline, type TestPipeline } from '../unit/dashboard/pipeline.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// In CI the test must run: a missing browser fails it there instead of skipping.
-const runHere = existsSync(CHROMIUM) || process.env.CI !== undefined;
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 interface ChartView {
@@ -21,7 +19,7 @@ interface ChartView {
   data: (number | null)[][];
 }
 
-describe.skipIf(!runHere)('dashboard in Chromium', () => {
+describe.skipIf(!browserTestsRun)('dashboard in Chromium', () => {
   let pipeline: TestPipeline;
   let dash: DashboardServer;
   let context: BrowserContext;
@@ -36,21 +34,7 @@ describe.skipIf(!runHere)('dashboard in Chromium', () => {
     for (const k of [5, 4, 3]) await pipeline.produceAt(minutesAgo(k, T0) + 2_000, 240);
     dash = await startDashboard({ config: pipeline.config, dataDir: pipeline.dataDir, target: 'local' });
     userDataDir = mkdtempSync(join(tmpdir(), 'dash-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => requested.push(r.url()));
   });

@@ -3,25 +3,18 @@
  * `/sdk.js` from the local cloud's ingest endpoint, tracks events (fetch batches and a sendBeacon on
  * pagehide), and the aggregates show exactly them. Malformed JSON gets a 400 the page can read (CORS).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
 import { LocalCloud } from '../../infra/local/cloud.ts';
 import { readAggregates } from '../../queries/aggregates.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(
-    `[browser] skipping: ${CHROMIUM} is absent (apt-get install -y chromium); CI installs it and runs these`,
-  );
-}
+import { browserTestsRun, launchChromium } from '../helpers/chromium.ts';
 
 const config = resolveConfig({
   stream: { name: 'browser-e2e', shardCount: 2 },
@@ -48,7 +41,7 @@ function html(ingest: string): string {
 </script></head><body>shop</body></html>`;
 }
 
-describe.skipIf(!available && !process.env.CI)('web SDK in Chromium', () => {
+describe.skipIf(!browserTestsRun)('web SDK in Chromium', () => {
   beforeAll(async () => {
     cloud = await LocalCloud.start({
       config,
@@ -66,20 +59,7 @@ describe.skipIf(!available && !process.env.CI)('web SDK in Chromium', () => {
     });
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/shop`;
-    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(join(tmp, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
   }, 90_000);
 
