@@ -1,6 +1,6 @@
 -- name: conversion_funnel
 -- description: Ordered three-step funnel per source (pageview, then click, then purchase) with step conversion rates.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: step1 string (default pageview) Event type of the first step.
 -- param: step2 string (default click) Event type of the second step.

@@ -1,6 +1,6 @@
 -- name: events_per_minute
 -- description: Events per minute of event time, by type.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: type string (default *) Only this event type ('*' for all).
 -- Partitions are hours of arrival: scan from one hour before 'from' (future skew) to two after 'to' (late arrivals).

@@ -1,6 +1,6 @@
 -- name: metric_anomalies
 -- description: Readings whose z-score against their source's mean over the range is at least a threshold (temperature by default).
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: metric string (default temperature) Metric to test.
 -- param: threshold number (default 3) Minimum absolute z-score.

@@ -1,6 +1,6 @@
 -- name: metric_summary_by_source
 -- description: Count, min, avg and max of a metric per source.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: metric string (default temperature) Metric to summarize.
 -- param: limit integer (default 100) Rows to return.

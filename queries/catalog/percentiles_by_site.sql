@@ -1,6 +1,6 @@
 -- name: percentiles_by_site
 -- description: p50, p90 and p99 of a metric per site (dims.site). Approximate on Athena, exact locally.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: metric string (default temperature) Metric to summarize.
 -- Partitions are hours of arrival: scan from one hour before 'from' (future skew) to two after 'to' (late arrivals).

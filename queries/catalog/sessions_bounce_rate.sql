@@ -1,6 +1,6 @@
 -- name: sessions_bounce_rate
 -- description: Sessions (sources with pageviews), bounces (sessions of one pageview) and bounce rate per site.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- Partitions are hours of arrival: scan from one hour before 'from' (future skew) to two after 'to' (late arrivals).
 -- The archive is at-least-once, so events are deduplicated by eventid first.

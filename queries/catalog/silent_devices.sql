@@ -1,6 +1,6 @@
 -- name: silent_devices
 -- description: Sources that sent events in the range but none in its last silent_minutes minutes.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: silent_minutes integer (default 10) Minutes without events before 'to' that make a source silent.
 -- param: type string (default telemetry) Event type that counts as a sign of life.

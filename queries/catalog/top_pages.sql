@@ -1,6 +1,6 @@
 -- name: top_pages
 -- description: Most viewed pages (dims.page of pageview events) with their distinct visitors.
--- param: from timestamp (required) Start of the event-time range (inclusive).
+-- param: from timestamp (default -24h) Start of the event-time range (inclusive).
 -- param: to timestamp (default now) End of the event-time range (exclusive).
 -- param: limit integer (default 10) Pages to return.
 -- Partitions are hours of arrival: scan from one hour before 'from' (future skew) to two after 'to' (late arrivals).
