@@ -3,15 +3,9 @@
 // build step: `npm install && npx shardline --help`.
 import { register } from 'tsx/esm/api';
 
-// The AWS SDK warns once per process that a future release will need Node 22; the CLI supports Node 20.19+
-// until then, so keep that notice out of users' terminals and JSON output.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning?.message;
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'NodeVersionSupportWarning' || String(text).includes('NodeVersionSupportWarning')) return;
-  emitWarning(warning, ...rest);
-};
+// The AWS SDK warns once per process that its 2027 releases will need Node 22; the CLI supports Node
+// 20.19+ until then, so keep that notice out of users' terminals and JSON output (its own switch).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // `shardline query ... | head` closes stdout early: that is not an error.
 process.stdout.on('error', (err) => {
