@@ -45,6 +45,15 @@ export function distinctFieldsOf(stats: readonly Stat[]): string[] {
     .map((s) => s.slice('distinct:'.length));
 }
 
+/**
+ * At most this many metrics in a rollup with quantile stats (one quantile sketch each). With the envelope's
+ * value limit (|x| <= 1e15) a sketch stores at most ~60 KB (base64 of its protobuf), and an HLL at most
+ * ~5.5 KB: 5 x 60 KB + 8 x 5.5 KB + the exact part stays under DynamoDB's 400 KB item limit by construction.
+ */
+export const MAX_QUANTILE_METRICS = 5;
+/** At most this many `distinct:` stats in a rollup (one HyperLogLog each); see {@link MAX_QUANTILE_METRICS}. */
+export const MAX_DISTINCT_FIELDS = 8;
+
 const intIn = (min: number, max: number, what = 'an integer') =>
   z
     .number({
@@ -274,6 +283,28 @@ export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
     windows: ['1h'],
   },
   { name: 'events_by_type', by: ['type'], windows: ['1m', '1h'] },
+  {
+    name: 'temperature_quantiles',
+    eventType: 'telemetry',
+    metrics: ['temperature'],
+    by: ['dims.site'],
+    windows: ['1m', '1h'],
+    stats: ['count', 'p50', 'p90', 'p99'],
+  },
+  {
+    name: 'active_devices',
+    eventType: 'telemetry',
+    by: ['dims.site'],
+    windows: ['1h'],
+    stats: ['count', 'distinct:source'],
+  },
+  {
+    name: 'page_visitors',
+    eventType: 'pageview',
+    by: ['dims.page'],
+    windows: ['1h'],
+    stats: ['count', 'distinct:source'],
+  },
 ];
 
 /**
@@ -300,6 +331,17 @@ export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig 
     if (r.metrics.length === 0 && r.stats.some((s) => s !== 'count' && !s.startsWith('distinct:'))) {
       problems.push(
         `  rollups[${i}].stats: a rollup without metrics can only count (and count distinct values); received ${r.stats.join(',')}`,
+      );
+    }
+    if (quantilesOf(r.stats).length > 0 && r.metrics.length > MAX_QUANTILE_METRICS) {
+      problems.push(
+        `  rollups[${i}].metrics: a rollup with quantile stats keeps one sketch per metric and must have at most ${MAX_QUANTILE_METRICS} metrics (to stay within DynamoDB's 400 KB item limit); received ${r.metrics.length}`,
+      );
+    }
+    const distinct = new Set(distinctFieldsOf(r.stats));
+    if (distinct.size > MAX_DISTINCT_FIELDS) {
+      problems.push(
+        `  rollups[${i}].stats: at most ${MAX_DISTINCT_FIELDS} distinct: stats per rollup (to stay within DynamoDB's 400 KB item limit); received ${distinct.size}`,
       );
     }
     if (new Set(r.windows).size !== r.windows.length)

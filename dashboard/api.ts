@@ -43,6 +43,8 @@ export interface SeriesPoint {
   readonly t: number;
   readonly count: number;
   readonly metrics: Record<string, FinalMetric>;
+  /** Distinct-count estimates by field, for rollups with `distinct:` stats. */
+  readonly distinct?: Record<string, number>;
   readonly shards: number;
 }
 
@@ -70,6 +72,7 @@ export interface TopRow {
   readonly value: number | null;
   readonly count: number;
   readonly metrics: Record<string, FinalMetric>;
+  readonly distinct?: Record<string, number>;
 }
 
 export interface TopResponse {
@@ -96,9 +99,13 @@ export interface ApiContext {
   readonly now?: () => number;
 }
 
-/** Value of a row for `count` or `<metric>.<stat>`. */
-export function rowValue(row: Pick<AggregateRow, 'count' | 'metrics'>, key: string): number | null {
+/** Value of a row for `count`, `<metric>.<stat>` (stat: avg, min, max, sum, pNN) or `distinct:<field>`. */
+export function rowValue(
+  row: Pick<AggregateRow, 'count' | 'metrics' | 'distinct'>,
+  key: string,
+): number | null {
   if (key === 'count') return row.count;
+  if (key.startsWith('distinct:')) return row.distinct?.[key.slice('distinct:'.length)] ?? null;
   const dot = key.indexOf('.');
   const m = row.metrics[key.slice(0, dot)];
   if (!m) return null;
@@ -121,6 +128,7 @@ export function toSeries(rows: readonly AggregateRow[]): Series[] {
       t: Date.parse(r.windowStart),
       count: r.count,
       metrics: r.metrics,
+      ...(r.distinct === undefined ? {} : { distinct: r.distinct }),
       shards: r.shards,
     });
   }
@@ -139,7 +147,13 @@ export function rankRows(rows: readonly AggregateRow[], by: string, n: number): 
         (a.r.dimsKey < b.r.dimsKey ? -1 : a.r.dimsKey > b.r.dimsKey ? 1 : 0),
     )
     .slice(0, n)
-    .map(({ r, value }) => ({ dims: r.dims, value, count: r.count, metrics: r.metrics }));
+    .map(({ r, value }) => ({
+      dims: r.dims,
+      value,
+      count: r.count,
+      metrics: r.metrics,
+      ...(r.distinct === undefined ? {} : { distinct: r.distinct }),
+    }));
 }
 
 /** The API as a function of (path, query): IO only through the context's clients. */

@@ -3,8 +3,15 @@
  * request's `URLSearchParams` (and the config) and returns typed values or throws a {@link UsageError}
  * (answered as HTTP 400) whose message shows the value received and the rule.
  */
-import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } from '../common/config.ts';
+import {
+  distinctFieldsOf,
+  type ResolvedConfig,
+  type RollupConfig,
+  WINDOW_MS,
+  type WindowSize,
+} from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
+import { quantileStats } from '../processors/core/state.ts';
 import { dimNames } from '../queries/aggregates.ts';
 
 /** Most windows one series request may span. */
@@ -144,12 +151,20 @@ export function parseSeriesQuery(config: ResolvedConfig, params: URLSearchParams
   return { rollup, window, from, to, dims: parseDims(rollup, params) };
 }
 
-/** The values a top-N may rank by: `count`, then `<metric>.<avg|min|max|sum>` for each metric kept. */
+/**
+ * The values a top-N may rank by: `count`, then `<metric>.<avg|min|max|sum|pNN>` for each metric kept, then
+ * `distinct:<field>` for each distinct-count stat.
+ */
 export function rankKeys(rollup: RollupConfig): string[] {
   const stats: string[] = [];
   if (rollup.stats.includes('sum')) stats.push('avg');
   for (const s of ['min', 'max', 'sum'] as const) if (rollup.stats.includes(s)) stats.push(s);
-  return ['count', ...rollup.metrics.flatMap((m) => stats.map((s) => `${m}.${s}`))];
+  for (const s of quantileStats(rollup.stats)) stats.push(s[0]);
+  return [
+    'count',
+    ...rollup.metrics.flatMap((m) => stats.map((s) => `${m}.${s}`)),
+    ...distinctFieldsOf(rollup.stats).map((f) => `distinct:${f}`),
+  ];
 }
 
 /** `GET /api/top?rollup=&window=&at=&by=&n=`. */

@@ -40,7 +40,10 @@ export interface AggregateRow {
   /** Window start, ISO-8601 UTC. */
   readonly windowStart: string;
   readonly count: number;
+  /** Per metric: count, sum, min, max, avg, and the rollup's quantile stats (`p99`, within 1%). */
   readonly metrics: Record<string, FinalMetric>;
+  /** Estimated distinct values per `distinct:<field>` stat (exact below 256, else 1.63% standard error). */
+  readonly distinct?: Record<string, number>;
   /** Shard items merged into this row. */
   readonly shards: number;
 }
@@ -146,7 +149,7 @@ export function mergeItems(rollup: RollupConfig, items: readonly Record<string, 
     names.forEach((n, i) => {
       dims[n] = values[i] ?? '';
     });
-    const final = finalizeState(state);
+    const final = finalizeState(state, rollup.stats);
     rows.push({
       rollup: rollup.name,
       window: String(item.window) as WindowSize,
@@ -155,6 +158,7 @@ export function mergeItems(rollup: RollupConfig, items: readonly Record<string, 
       windowStart: new Date(Number(item.windowStart)).toISOString(),
       count: final.count,
       metrics: final.metrics,
+      ...(final.distinct === undefined ? {} : { distinct: final.distinct }),
       shards,
     });
   }

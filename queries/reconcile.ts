@@ -10,17 +10,47 @@
  * while SQL sums are ordinary floating-point sums, so a sum matches when
  * `|archive - aggregates| <= sumTolerance * sum(|x|)` (default 1e-9; a naive sum of n values errs by at most
  * about n * 1.1e-16 * sum(|x|)).
+ *
+ * Sketch stats are compared with exact SQL within their declared error bounds:
+ * - a quantile `pNN` of a metric: the exact value is the one at rank floor(q * (n - 1)) of the sorted values
+ *   (the rank DDSketch reports), and the sketch passes when `|sketch - exact| <= 1% * |exact| + 1e-9`
+ *   (1e-9: magnitudes below it count as 0 in sketches).
+ * - `distinct:<field>`: compared with `count(DISTINCT field)` (missing dims are not values, like SQL NULL):
+ *   equal up to 256 distinct values (the HLL is an exact set there), else within 4 standard errors,
+ *   `4 * 1.63% ≈ 6.5%` of the exact count: a correct sketch fails this only with probability ~6e-5 per window.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } from '../common/config.ts';
+import {
+  distinctFieldsOf,
+  type ResolvedConfig,
+  type RollupConfig,
+  WINDOW_MS,
+  type WindowSize,
+} from '../common/config.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { encodeDims } from '../processors/core/rollup.ts';
+import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.ts';
+import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
+import { type FinalMetric, quantileStats } from '../processors/core/state.ts';
 import { type AggregateRow, dimNames, readAggregates } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 
 /** Default relative tolerance of sums (relative to the sum of absolute values). */
 export const DEFAULT_SUM_TOLERANCE = 1e-9;
+/** Standard errors a distinct-count estimate may be off by (above the HLL's exact range). */
+export const DISTINCT_TOLERANCE_STANDARD_ERRORS = 4;
+
+/** Largest accepted `|sketch - exact|` for a quantile whose exact value is `exact`. */
+export function quantileBound(exact: number): number {
+  // (1 + 1e-12): floating-point rounding in the sketch's log mapping.
+  return QUANTILE_RELATIVE_ACCURACY * Math.abs(exact) * (1 + 1e-12) + QUANTILE_ZERO_THRESHOLD;
+}
+
+/** Largest accepted `|estimate - exact|` for a distinct count whose exact value is `exact`. */
+export function distinctBound(exact: number): number {
+  return exact <= EXACT_LIMIT ? 0 : DISTINCT_TOLERANCE_STANDARD_ERRORS * HLL_STANDARD_ERROR * exact;
+}
 
 /** One metric of one aggregate recomputed from the archive. */
 export interface ArchiveMetric {
@@ -30,6 +60,8 @@ export interface ArchiveMetric {
   readonly sumAbs: number;
   readonly min: number;
   readonly max: number;
+  /** Exact quantiles by stat name (`p99`), for rollups with quantile stats. */
+  readonly quantiles?: Record<string, number>;
 }
 
 /** One aggregate recomputed from the archive. */
@@ -41,6 +73,8 @@ export interface ArchiveAggregate {
   readonly windowStart: string;
   readonly count: number;
   readonly metrics: Record<string, ArchiveMetric>;
+  /** Exact `count(DISTINCT field)` per `distinct:<field>` stat. */
+  readonly distinct?: Record<string, number>;
 }
 
 export interface Drift {
@@ -48,12 +82,14 @@ export interface Drift {
   readonly window: WindowSize;
   readonly dims: Record<string, string>;
   readonly windowStart: string;
-  /** `count`, or `metrics.<name>.<count|sum|min|max>`. */
+  /** `count`, `metrics.<name>.<count|sum|min|max|pNN>` or `distinct.<field>`. */
   readonly field: string;
   /** Value recomputed from the archive; null when the archive has no such aggregate or metric. */
   readonly archive: number | null;
   /** Value in DynamoDB; null when DynamoDB has no such aggregate or metric. */
   readonly aggregates: number | null;
+  /** Largest accepted difference, for fields compared within an error bound (sketches and sums). */
+  readonly bound?: number;
 }
 
 export interface ComparisonResult {
@@ -93,7 +129,7 @@ export function compareAggregates(
     const x = a.get(key);
     const y = d.get(key);
     const base = (x ?? y)!;
-    const drift = (field: string, av: number | null, dv: number | null) =>
+    const drift = (field: string, av: number | null, dv: number | null, bound?: number) =>
       drifts.push({
         rollup,
         window: base.window,
@@ -102,6 +138,7 @@ export function compareAggregates(
         field,
         archive: av,
         aggregates: dv,
+        ...(bound === undefined ? {} : { bound }),
       });
     if (x === undefined || y === undefined || x.count !== y.count) {
       drift('count', x?.count ?? null, y?.count ?? null);
@@ -116,9 +153,22 @@ export function compareAggregates(
         continue;
       }
       if (xm.count !== ym.count) drift(`metrics.${m}.count`, xm.count, ym.count);
-      if (Math.abs(xm.sum - ym.sum) > sumTolerance * xm.sumAbs) drift(`metrics.${m}.sum`, xm.sum, ym.sum);
+      if (Math.abs(xm.sum - ym.sum) > sumTolerance * xm.sumAbs)
+        drift(`metrics.${m}.sum`, xm.sum, ym.sum, sumTolerance * xm.sumAbs);
       if (xm.min !== ym.min) drift(`metrics.${m}.min`, xm.min, ym.min);
       if (xm.max !== ym.max) drift(`metrics.${m}.max`, xm.max, ym.max);
+      for (const [label, exact] of Object.entries(xm.quantiles ?? {})) {
+        const v = ym[label as keyof FinalMetric];
+        const bound = quantileBound(exact);
+        if (typeof v !== 'number' || !(Math.abs(v - exact) <= bound))
+          drift(`metrics.${m}.${label}`, exact, typeof v === 'number' ? v : null, bound);
+      }
+    }
+    for (const [field, exact] of Object.entries(x.distinct ?? {})) {
+      // No sketch on the DynamoDB side means no value was seen: 0 distinct.
+      const v = y.distinct?.[field] ?? 0;
+      const bound = distinctBound(exact);
+      if (!(Math.abs(v - exact) <= bound)) drift(`distinct.${field}`, exact, v, bound);
     }
   }
   return { windowsChecked: keys.length, drifts };
@@ -128,6 +178,12 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', '-');
 const tsLiteral = (ms: number) =>
   `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+
+function distinctExpr(field: string): string {
+  if (field === 'source' || field === 'type') return field;
+  if (field === 'eventId') return 'eventid';
+  return `dims[${sqlString(field.slice('dims.'.length))}]`;
+}
 
 function groupExpr(by: string): string {
   if (by === 'source' || by === 'type') return by;
@@ -194,18 +250,35 @@ export function rollupSql(
 ): string {
   const w = WINDOW_MS[window];
   const dims = rollup.by.map((b, i) => `${groupExpr(b)} AS d${i}`);
+  const quantiles = quantileStats(rollup.stats);
   const metricCols = rollup.metrics.flatMap((m, i) => {
     const v = `metrics[${sqlString(m)}]`;
+    // The value at rank floor(q * (n - 1)) of the sorted values (0-based; DuckDB lists are 1-based): the
+    // rank DDSketch reports (DuckDB's quantile_disc uses another one).
+    const sorted = `list_sort(list(${v}) FILTER (WHERE ${v} IS NOT NULL))`;
     return [
       `count(${v}) AS m${i}_count`,
       `sum(${v}) AS m${i}_sum`,
       `sum(abs(${v})) AS m${i}_sumabs`,
       `min(${v}) AS m${i}_min`,
       `max(${v}) AS m${i}_max`,
+      ...quantiles.map(
+        ([, q], j) =>
+          `${sorted}[CAST(floor(CAST(${q} AS DOUBLE) * CAST(count(${v}) - 1 AS DOUBLE)) AS BIGINT) + 1] AS m${i}_q${j}`,
+      ),
     ];
   });
+  const distinctCols = distinctFieldsOf(rollup.stats).map(
+    (f, k) => `count(DISTINCT ${distinctExpr(f)}) AS x${k}`,
+  );
   const groupBy = [...rollup.by.map((_, i) => `d${i}`), 'ws'];
-  const select = [...dims, `(epoch_ms(ts) // ${w}) * ${w} AS ws`, 'count(*) AS n', ...metricCols];
+  const select = [
+    ...dims,
+    `(epoch_ms(ts) // ${w}) * ${w} AS ws`,
+    'count(*) AS n',
+    ...metricCols,
+    ...distinctCols,
+  ];
   return `${rollupEventsSql(config, rollup, from, to, select)}
 GROUP BY ${groupBy.join(', ')}`;
 }
@@ -217,6 +290,8 @@ export function archiveRows(
   rows: readonly Record<string, unknown>[],
 ) {
   const names = dimNames(rollup);
+  const quantiles = quantileStats(rollup.stats);
+  const fields = distinctFieldsOf(rollup.stats);
   return rows.map((r): ArchiveAggregate => {
     const values = rollup.by.map((_, i) => String(r[`d${i}`] ?? ''));
     const dims: Record<string, string> = {};
@@ -227,15 +302,22 @@ export function archiveRows(
     rollup.metrics.forEach((m, i) => {
       const count = Number(r[`m${i}_count`] ?? 0);
       if (count === 0) return;
-      metrics[m] = {
+      const metric: ArchiveMetric = {
         count,
         sum: Number(r[`m${i}_sum`]),
         sumAbs: Number(r[`m${i}_sumabs`]),
         min: Number(r[`m${i}_min`]),
         max: Number(r[`m${i}_max`]),
       };
+      if (quantiles.length > 0) {
+        const qs: Record<string, number> = {};
+        quantiles.forEach(([label], j) => {
+          qs[label] = Number(r[`m${i}_q${j}`]);
+        });
+        metrics[m] = { ...metric, quantiles: qs };
+      } else metrics[m] = metric;
     });
-    return {
+    const row: ArchiveAggregate = {
       window,
       dims,
       dimsKey: encodeDims(values),
@@ -243,6 +325,12 @@ export function archiveRows(
       count: Number(r.n),
       metrics,
     };
+    if (fields.length === 0) return row;
+    const distinct: Record<string, number> = {};
+    fields.forEach((f, k) => {
+      distinct[f] = Number(r[`x${k}`] ?? 0);
+    });
+    return { ...row, distinct };
   });
 }
 

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { WINDOWS, type WindowSize } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
-import { readAggregates } from '../../queries/aggregates.ts';
+import { quantileStats } from '../../processors/core/state.ts';
+import { findRollup, readAggregates } from '../../queries/aggregates.ts';
 import { openDynamo } from '../../queries/local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
 
@@ -58,6 +59,7 @@ export function register(program: Command): void {
           printJson(rows);
           return;
         }
+        const quantiles = quantileStats(findRollup(config, opts.rollup).stats);
         const flat = rows.map((r) => {
           const out: Record<string, unknown> = {
             window: r.window,
@@ -69,7 +71,9 @@ export function register(program: Command): void {
             out[`${m}.avg`] = v.avg;
             out[`${m}.min`] = v.min;
             out[`${m}.max`] = v.max;
+            for (const [label] of quantiles) out[`${m}.${label}`] = v[label] ?? null;
           }
+          for (const [f, n] of Object.entries(r.distinct ?? {})) out[`distinct:${f}`] = n;
           out.shards = r.shards;
           return out;
         });

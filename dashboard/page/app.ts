@@ -120,8 +120,9 @@ function fillSelect(select: HTMLSelectElement, options: { value: string; label: 
 
 function valueLabel(key: string): string {
   if (key === 'count') return 'events';
-  const [metric, stat] = key.split('.');
-  return `${metric} (${stat})`;
+  if (key.startsWith('distinct:')) return `distinct ${key.slice('distinct:'.length)} (est.)`;
+  const dot = key.indexOf('.');
+  return `${key.slice(0, dot)} (${key.slice(dot + 1)})`;
 }
 
 /** Syncs the pickers with the state (and the state with what the pickers can offer). */
@@ -254,7 +255,10 @@ function align(
 
 function pointValue(p: SeriesResponse['series'][number]['points'][number], key: string): number | null {
   if (key === 'count') return p.count;
-  const [metric, stat] = key.split('.') as [string, string];
+  if (key.startsWith('distinct:')) return p.distinct?.[key.slice('distinct:'.length)] ?? null;
+  const dot = key.indexOf('.');
+  const metric = key.slice(0, dot);
+  const stat = key.slice(dot + 1);
   const m = p.metrics[metric] as unknown as Record<string, number | null> | undefined;
   const v = m?.[stat];
   return typeof v === 'number' ? v : null;

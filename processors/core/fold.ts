@@ -7,7 +7,19 @@
  */
 import type { ShardlineEvent } from '../../common/envelope.ts';
 import { type AggregateKey, aggregateKey, type CompiledRollup, encodeDims, windowStart } from './rollup.ts';
-import { type AggState, addValues, emptyState } from './state.ts';
+import { type AggState, addDistinctValue, addQuantileValues, addValues, emptyState } from './state.ts';
+
+/** Folds one event into `state` for `rollup`, in place: exact parts, and sketches only where declared. */
+export function foldEvent(state: AggState, rollup: CompiledRollup, event: ShardlineEvent): void {
+  addValues(state, rollup.metrics, event.metrics);
+  if (rollup.quantiles) addQuantileValues(state, rollup.metrics, event.metrics);
+  const distinct = rollup.distinct;
+  for (let i = 0; i < distinct.length; i++) {
+    const d = distinct[i]!;
+    const v = d.get(event);
+    if (v !== undefined) addDistinctValue(state, d.field, v);
+  }
+}
 
 export interface FoldInput {
   /** Fixed-width stream position of the Kinesis record that carried the event (see `toPosition`). */
@@ -81,7 +93,7 @@ export function foldBatch(
           }
           group.last[w] = delta;
         }
-        addValues(delta.state, rollup.metrics, event.metrics);
+        foldEvent(delta.state, rollup, event);
         delta.members.push(i);
         delta.hi = position;
       }
@@ -116,7 +128,7 @@ export function refoldAfter(
     if (input.position <= watermark) continue;
     if (lo === undefined) lo = input.position;
     hi = input.position;
-    addValues(state, delta.rollup.metrics, input.event.metrics);
+    foldEvent(state, delta.rollup, input.event);
   }
   return lo === undefined ? undefined : { state, lo, hi };
 }

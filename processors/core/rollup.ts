@@ -6,7 +6,7 @@
  * with readers and with reconcile.
  */
 import type { RollupConfig, WindowSize } from '../../common/config.ts';
-import { WINDOW_MS } from '../../common/config.ts';
+import { distinctFieldsOf, quantilesOf, WINDOW_MS } from '../../common/config.ts';
 import type { ShardlineEvent } from '../../common/envelope.ts';
 
 export interface CompiledRollup {
@@ -14,6 +14,10 @@ export interface CompiledRollup {
   readonly name: string;
   readonly metrics: readonly string[];
   readonly windows: readonly { size: WindowSize; ms: number }[];
+  /** Whether the rollup keeps quantile sketches of its metrics (it declares a `pNN` stat). */
+  readonly quantiles: boolean;
+  /** Fields whose distinct values it counts (`distinct:<field>`), with their getters (undefined: absent). */
+  readonly distinct: readonly DistinctField[];
   /** Whether the event belongs to this rollup. */
   matches(event: ShardlineEvent): boolean;
   /** Group-by values of the event, in `by` order; a missing dim is the empty string. */
@@ -23,6 +27,21 @@ export interface CompiledRollup {
    * encoded dims): the fold's hot-path lookup key, built without allocating for one or no group-by key.
    */
   groupKey(event: ShardlineEvent): string;
+}
+
+export interface DistinctField {
+  /** `source`, `type`, `eventId` or `dims.<name>`. */
+  readonly field: string;
+  /** The event's value of the field; undefined for a missing dim (not counted, like SQL NULL). */
+  readonly get: (e: ShardlineEvent) => string | undefined;
+}
+
+function distinctField(field: string): DistinctField {
+  if (field === 'source') return { field, get: (e) => e.source };
+  if (field === 'type') return { field, get: (e) => e.type };
+  if (field === 'eventId') return { field, get: (e) => e.eventId };
+  const dim = field.slice('dims.'.length);
+  return { field, get: (e) => e.dims[dim] };
 }
 
 export function compileRollup(config: RollupConfig): CompiledRollup {
@@ -45,6 +64,8 @@ export function compileRollup(config: RollupConfig): CompiledRollup {
     name: config.name,
     metrics,
     windows: config.windows.map((size) => ({ size, ms: WINDOW_MS[size] })),
+    quantiles: metrics.length > 0 && quantilesOf(config.stats).length > 0,
+    distinct: distinctFieldsOf(config.stats).map(distinctField),
     matches:
       type === '*'
         ? metrics.length === 0

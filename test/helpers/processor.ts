@@ -9,7 +9,7 @@ import { SHARDS_PK } from '../../common/table.ts';
 import { aggregateCodec, checkpointCodec, countersFromItem } from '../../processors/adapters/items.ts';
 import { FencedStore } from '../../processors/adapters/store.ts';
 import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
-import { compileRollups } from '../../processors/core/rollup.ts';
+import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
 import {
   type AggState,
   decodeState,
@@ -67,10 +67,21 @@ async function scanAll(client: DynamoDBClient, tableName: string) {
   return items;
 }
 
-/** Every aggregate in the table, shard items merged, finalized, keyed by pk. */
+/** Stats of the rollup of `pk` (for the quantiles finalizeState reports), or none without a config. */
+function statsOf(config: ResolvedConfig | undefined, pk: string) {
+  if (config === undefined) return [];
+  const name = parseAggregateKey(pk).rollup;
+  return config.rollups.find((r) => r.name === name)?.stats ?? [];
+}
+
+/**
+ * Every aggregate in the table, shard items merged, finalized, keyed by pk. With `config`, quantile stats
+ * are reported too (compare with `expectedAggregates(config, inputs, true)`).
+ */
 export async function readMergedAggregates(
   client: DynamoDBClient,
   tableName: string,
+  config?: ResolvedConfig,
 ): Promise<Record<string, FinalState>> {
   const merged = new Map<string, AggState>();
   for (const item of await scanAll(client, tableName)) {
@@ -79,7 +90,9 @@ export async function readMergedAggregates(
     merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), decodeState(item.state!.S!)));
   }
   return Object.fromEntries(
-    [...merged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, finalizeState(v)]),
+    [...merged]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => [k, finalizeState(v, statsOf(config, k))]),
   );
 }
 
@@ -87,13 +100,16 @@ export async function readCheckpoints(client: DynamoDBClient, tableName: string)
   return (await scanAll(client, tableName)).filter((i) => i.pk!.S === SHARDS_PK).map(countersFromItem);
 }
 
-/** The independent, fault-free fold of a list of events, finalized and keyed by pk. */
+/** The independent, fault-free fold of a list of events, finalized and keyed by pk (quantiles on request). */
 export function expectedAggregates(
   config: ResolvedConfig,
   inputs: readonly FoldInput[],
+  withQuantiles = false,
 ): Record<string, FinalState> {
   const deltas = foldBatch(compileRollups(config.rollups), inputs);
   return Object.fromEntries(
-    [...deltas].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, d]) => [k, finalizeState(d.state)]),
+    [...deltas]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, d]) => [k, finalizeState(d.state, withQuantiles ? d.rollup.config.stats : [])]),
   );
 }

@@ -4,15 +4,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../common/config.ts';
+import { DEFAULT_ROLLUPS, resolveConfig, type Stat } from '../../common/config.ts';
 import type { ShardlineEvent } from '../../common/envelope.ts';
 import { foldBatch } from '../../processors/core/fold.ts';
 import { toPosition } from '../../processors/core/position.ts';
-import { compileRollups } from '../../processors/core/rollup.ts';
+import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
 import {
   type AggState,
+  addDistinctValue,
+  addQuantileValues,
   addValues,
+  decodeState,
   emptyState,
+  encodeState,
   finalizeState,
   mergeStates,
 } from '../../processors/core/state.ts';
@@ -39,7 +43,32 @@ const arbEvent: fc.Arbitrary<ShardlineEvent> = fc.record({
   dims: fc.record({ site: fc.constantFrom('berlin', 'oslo', 'a,b#c') }, { requiredKeys: [] }),
 });
 
-const rollups = compileRollups(resolveConfig({}).rollups);
+describe('the property runs fold sketches', () => {
+  it('declares quantile and distinct rollups', () => {
+    expect(rollups.some((r) => r.quantiles)).toBe(true);
+    expect(rollups.some((r) => r.distinct.length > 0)).toBe(true);
+  });
+});
+
+const config = resolveConfig({
+  rollups: [
+    ...DEFAULT_ROLLUPS,
+    {
+      name: 'sketched',
+      metrics: ['temperature', 'humidity', 'battery'],
+      by: ['type'],
+      windows: ['1m', '1h'],
+      stats: ['count', 'sum', 'p0', 'p50', 'p90', 'p99.9', 'p100', 'distinct:source', 'distinct:dims.site'],
+    },
+    {
+      name: 'many_distinct',
+      windows: ['1h'],
+      stats: ['count', 'distinct:eventId'],
+    },
+  ],
+});
+const rollups = compileRollups(config.rollups);
+const statsOf = (pk: string) => config.rollups.find((r) => r.name === parseAggregateKey(pk).rollup)!.stats;
 
 function foldAll(events: readonly ShardlineEvent[], offset = 0): Map<string, AggState> {
   const inputs = events.map((event, i) => ({ position: toPosition(String(offset + i + 1)), event }));
@@ -54,8 +83,85 @@ function mergeMaps(maps: readonly Map<string, AggState>[]): Map<string, AggState
   return out;
 }
 
+/** Finalized with every quantile the rollup declares: sketches must agree bit for bit. */
 const finalMap = (m: Map<string, AggState>) =>
-  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, fin(v)]));
+  Object.fromEntries(
+    [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, finalizeState(v, statsOf(k))]),
+  );
+
+/** States with quantile sketches (negative, zero and tiny values too) and distinct-count sketches. */
+const SKETCH_STATS: Stat[] = ['p0', 'p25', 'p50', 'p99', 'p100'];
+const arbSketchState: fc.Arbitrary<AggState> = fc
+  .array(
+    fc.record({
+      metrics: fc.record(
+        { temperature: fc.oneof(metric, fc.constantFrom(0, -0, 1e-12, -3e-10)), humidity: metric },
+        { requiredKeys: [] },
+      ),
+      source: fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.string({ maxLength: 6 })),
+      site: fc.option(fc.constantFrom('berlin', 'oslo')),
+    }),
+    { maxLength: 12 },
+  )
+  .chain((rows) =>
+    // Some states beyond the HLL's exact range (registers), from 0 to 2 chunks of 300 distinct values.
+    fc.nat(2).map((chunks) => {
+      const s = emptyState();
+      const names = ['temperature', 'humidity'];
+      for (const r of rows) {
+        addValues(s, names, r.metrics);
+        addQuantileValues(s, names, r.metrics);
+        addDistinctValue(s, 'source', r.source);
+        if (r.site !== null) addDistinctValue(s, 'dims.site', r.site);
+      }
+      for (let i = 0; i < chunks * 300; i++) addDistinctValue(s, 'source', `many-${i}-${rows.length}`);
+      return s;
+    }),
+  );
+const finS = (s: AggState) => finalizeState(s, SKETCH_STATS);
+
+describe('with sketches inside, the aggregate state is still a commutative monoid', () => {
+  it('merge is associative, quantiles and distinct estimates equal bit for bit', () => {
+    fc.assert(
+      fc.property(arbSketchState, arbSketchState, arbSketchState, (a, b, c) => {
+        expect(finS(mergeStates(mergeStates(a, b), c))).toEqual(finS(mergeStates(a, mergeStates(b, c))));
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('merge is commutative', () => {
+    fc.assert(
+      fc.property(arbSketchState, arbSketchState, (a, b) => {
+        expect(finS(mergeStates(a, b))).toEqual(finS(mergeStates(b, a)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('the empty state is the identity, and merging leaves its inputs untouched', () => {
+    fc.assert(
+      fc.property(arbSketchState, arbSketchState, (a, b) => {
+        const before = [encodeState(a), encodeState(b)];
+        const m = mergeStates(a, b);
+        addQuantileValues(m, ['temperature'], { temperature: 1 });
+        addDistinctValue(m, 'source', 'one more');
+        expect([encodeState(a), encodeState(b)]).toEqual(before);
+        expect(finS(mergeStates(a, emptyState()))).toEqual(finS(a));
+        expect(finS(mergeStates(emptyState(), a))).toEqual(finS(a));
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('encoding round-trips every sketch', () => {
+    fc.assert(
+      fc.property(arbSketchState, (a) => {
+        const back = decodeState(encodeState(a));
+        expect(finS(back)).toEqual(finS(a));
+        expect(encodeState(back)).toEqual(encodeState(a));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 describe('aggregate state is a commutative monoid', () => {
   it('merge is associative', () => {

@@ -22,7 +22,14 @@ describe('resolveConfig', () => {
       parallelizationFactor: 1,
     });
     expect(c.archive.format).toBe('parquet');
-    expect(c.rollups.map((r) => r.name)).toEqual(['site_telemetry', 'device_temperature', 'events_by_type']);
+    expect(c.rollups.map((r) => r.name)).toEqual([
+      'site_telemetry',
+      'device_temperature',
+      'events_by_type',
+      'temperature_quantiles',
+      'active_devices',
+      'page_visitors',
+    ]);
     expect(c.rollups[2]!.stats).toEqual(['count']);
     expect(c.rollups[0]!.stats).toEqual(['count', 'sum', 'min', 'max']);
   });

@@ -161,11 +161,15 @@ describe('GET /api/status', () => {
 
 describe('bad requests', () => {
   const cases: [string, number, string][] = [
-    ['/api/series', 400, 'rollup is required (one of site_telemetry, device_temperature, events_by_type)'],
+    [
+      '/api/series',
+      400,
+      'rollup is required (one of site_telemetry, device_temperature, events_by_type, temperature_quantiles, active_devices, page_visitors)',
+    ],
     [
       '/api/series?rollup=nope',
       400,
-      'rollup must be one of site_telemetry, device_temperature, events_by_type; got "nope"',
+      'rollup must be one of site_telemetry, device_temperature, events_by_type, temperature_quantiles, active_devices, page_visitors; got "nope"',
     ],
     ['/api/series?rollup=site_telemetry&window=2m', 400, 'window must be one of 1m, 1h; got "2m"'],
     ['/api/series?rollup=device_temperature&window=1m', 400, 'window must be one of 1h; got "1m"'],

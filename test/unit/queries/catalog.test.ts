@@ -71,7 +71,10 @@ describe('built-in catalog', () => {
     for (const q of catalog) {
       expect(q.description, q.name).not.toBe('');
       expect(q.body, q.name).toMatch(/dt BETWEEN date_format\(\{\{from\}\}/);
-      expect(q.params.find((p) => p.name === 'from'), `${q.name} takes a time range`).toBeDefined();
+      expect(
+        q.params.find((p) => p.name === 'from'),
+        `${q.name} takes a time range`,
+      ).toBeDefined();
       expect(q.body, `${q.name} must stay Trino SQL`).not.toMatch(/::|\bstrftime\b|\bepoch_ms\b/);
     }
   });

@@ -12,9 +12,14 @@ import type { ShardlineEvent } from '../../../common/envelope.ts';
 import { tableDefinition } from '../../../common/table.ts';
 import { foldBatch } from '../../../processors/core/fold.ts';
 import { compileRollups } from '../../../processors/core/rollup.ts';
-import { decodeState, encodeState } from '../../../processors/core/state.ts';
+import {
+  addDistinctValue,
+  addQuantileValues,
+  decodeState,
+  encodeState,
+} from '../../../processors/core/state.ts';
 import { readAggregates, readShardCheckpoints } from '../../../queries/aggregates.ts';
-import { compareAggregates, reconcile } from '../../../queries/reconcile.ts';
+import { compareAggregates, reconcile, rollupSql } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -202,7 +207,7 @@ describe('reconcile', () => {
     const report = await reconcile({ config, dataDir, client, from, to });
     expect(report.drifts).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.rollupsChecked).toBe(3);
+    expect(report.rollupsChecked).toBe(6);
     expect(report.windowsChecked).toBeGreaterThan(100);
   });
 
@@ -242,6 +247,173 @@ describe('reconcile', () => {
         aggregates: original + 1,
       },
     ]);
+  });
+});
+
+describe('reconcile with sketches', () => {
+  const from = T0;
+  const to = T0 + 2 * 3_600_000;
+
+  it('reads quantiles and distinct counts equal to the exact values on this small data', async () => {
+    const rows = await readAggregates(doc, config, { rollup: 'temperature_quantiles', window: '1h' });
+    const berlin = rows.find(
+      (r) => r.dims.site === 'berlin' && r.windowStart === new Date(T0).toISOString(),
+    )!;
+    const temps = events
+      .filter((e) => e.type === 'telemetry' && e.dims.site === 'berlin' && e.ts < T0 + 3_600_000)
+      .map((e) => e.metrics.temperature!)
+      .sort((a, b) => a - b);
+    expect(berlin.metrics.temperature!.count).toBe(temps.length);
+    const exact = temps[Math.floor(0.99 * (temps.length - 1))]!;
+    expect(Math.abs(berlin.metrics.temperature!.p99! - exact)).toBeLessThanOrEqual(0.01 * exact);
+    const devices = await readAggregates(doc, config, {
+      rollup: 'active_devices',
+      window: '1h',
+      from: T0,
+      to: T0 + 3_600_000,
+    });
+    const expected = new Map<string, Set<string>>();
+    for (const e of events.filter((x) => x.type === 'telemetry' && x.ts < T0 + 3_600_000)) {
+      const site = e.dims.site ?? '';
+      expected.set(site, (expected.get(site) ?? new Set()).add(e.source));
+    }
+    expect(devices.map((r) => [r.dims.site, r.distinct!.source])).toEqual(
+      [...expected].map(([site, set]) => [site, set.size]).sort(),
+    );
+    expect(devices.length).toBeGreaterThan(1);
+  });
+
+  it('reports a perturbed quantile sketch and a perturbed distinct count with both values and the bound', async () => {
+    const rows = await readAggregates(doc, config, {
+      rollup: 'temperature_quantiles',
+      window: '1h',
+      dims: { site: 'berlin' },
+    });
+    const target = rows[0]!;
+    const pk = `temperature_quantiles#1h#berlin#${target.windowStart}`;
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: config.table.name, Key: { pk, sk: SHARDS[0]! } }),
+    );
+    const state = decodeState(String(Item!.state));
+    // 1,000 phantom values of 100 in the sketch only: the median moves far outside 1%.
+    for (let i = 0; i < 1000; i++) addQuantileValues(state, ['temperature'], { temperature: 100 });
+    const dpk = `active_devices#1h#berlin#${new Date(T0).toISOString()}`;
+    const d = await doc.send(
+      new GetCommand({ TableName: config.table.name, Key: { pk: dpk, sk: SHARDS[0]! } }),
+    );
+    const dstate = decodeState(String(d.Item!.state));
+    addDistinctValue(dstate, 'source', 'phantom-device');
+    for (const [key, st] of [
+      [{ pk, sk: SHARDS[0]! }, state],
+      [{ pk: dpk, sk: SHARDS[0]! }, dstate],
+    ] as const) {
+      await doc.send(
+        new UpdateCommand({
+          TableName: config.table.name,
+          Key: key,
+          UpdateExpression: 'SET #s = :s',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':s': encodeState(st) },
+        }),
+      );
+    }
+    const report = await reconcile({
+      config,
+      dataDir,
+      client,
+      from,
+      to,
+      rollups: ['temperature_quantiles', 'active_devices'],
+    });
+    expect(report.ok).toBe(false);
+    const fields = report.drifts.map((x) => `${x.rollup} ${x.window} ${x.field}`);
+    expect(fields).toContain('temperature_quantiles 1h metrics.temperature.p50');
+    expect(fields).toContain('active_devices 1h distinct.source');
+    const p50 = report.drifts.find((x) => x.field === 'metrics.temperature.p50')!;
+    expect(p50.aggregates).toBeGreaterThan(99);
+    expect(p50.bound).toBeCloseTo(0.01 * p50.archive!, 6);
+    expect(report.drifts.find((x) => x.field === 'distinct.source')).toMatchObject({
+      dims: { site: 'berlin' },
+      archive: 5,
+      aggregates: 6,
+      bound: 0,
+    });
+    // Only the perturbed aggregates drift (1h and 1d items are separate; the 1m items are untouched).
+    expect(new Set(report.drifts.map((x) => `${x.rollup}#${x.window}#${x.dims.site}`))).toEqual(
+      new Set(['temperature_quantiles#1h#berlin', 'active_devices#1h#berlin']),
+    );
+  });
+
+  it('generates exact SQL: quantiles at rank floor(q * (n - 1)) and count(DISTINCT)', () => {
+    const r = config.rollups.find((x) => x.name === 'temperature_quantiles')!;
+    const sql = rollupSql(config, r, '1h', T0, T0 + 3_600_000);
+    expect(sql).toContain(
+      "list_sort(list(metrics['temperature']) FILTER (WHERE metrics['temperature'] IS NOT NULL))",
+    );
+    expect(sql).toContain(
+      "[CAST(floor(CAST(0.99 AS DOUBLE) * CAST(count(metrics['temperature']) - 1 AS DOUBLE)) AS BIGINT) + 1]",
+    );
+    const d = config.rollups.find((x) => x.name === 'active_devices')!;
+    expect(rollupSql(config, d, '1h', T0, T0 + 3_600_000)).toContain('count(DISTINCT source) AS x0');
+  });
+});
+
+describe('compareAggregates with sketch stats', () => {
+  const base = {
+    window: '1h' as const,
+    dims: { site: 'a' },
+    dimsKey: 'a',
+    windowStart: '2026-01-01T00:00:00.000Z',
+  };
+  const m = { count: 3, sum: 300, min: 1, max: 200, sumAbs: 300 };
+  const stored = (p99: number | null, distinct?: Record<string, number>) => [
+    {
+      ...base,
+      rollup: 'r',
+      count: 3,
+      shards: 1,
+      metrics: { x: { count: 3, sum: 300, min: 1, max: 200, avg: 100, p99 } },
+      ...(distinct ? { distinct } : {}),
+    },
+  ];
+  it('passes quantiles within 1% (+1e-9) of the exact value and reports the bound otherwise', () => {
+    const archive = [{ ...base, count: 3, metrics: { x: { ...m, quantiles: { p99: 200 } } } }];
+    expect(compareAggregates('r', archive, stored(201.99)).drifts).toEqual([]);
+    expect(compareAggregates('r', archive, stored(198.01)).drifts).toEqual([]);
+    const [drift] = compareAggregates('r', archive, stored(202.5)).drifts;
+    expect(drift).toMatchObject({ field: 'metrics.x.p99', archive: 200, aggregates: 202.5 });
+    expect(drift!.bound).toBeCloseTo(2, 6);
+    expect(compareAggregates('r', archive, stored(null)).drifts).toMatchObject([
+      { field: 'metrics.x.p99', archive: 200, aggregates: null },
+    ]);
+    // Tiny values count as 0 in sketches: within the absolute epsilon.
+    const tiny = [{ ...base, count: 3, metrics: { x: { ...m, quantiles: { p99: 5e-10 } } } }];
+    expect(compareAggregates('r', tiny, stored(0)).drifts).toEqual([]);
+  });
+
+  it('passes distinct counts exactly up to 256, and within 4 standard errors above', () => {
+    const archive = (n: number) => [{ ...base, count: 3, metrics: {}, distinct: { source: n } }];
+    const st = (n: number) => [
+      { ...base, rollup: 'r', count: 3, shards: 1, metrics: {}, distinct: { source: n } },
+    ];
+    expect(compareAggregates('r', archive(256), st(256)).drifts).toEqual([]);
+    expect(compareAggregates('r', archive(256), st(257)).drifts).toMatchObject([
+      { field: 'distinct.source', archive: 256, aggregates: 257, bound: 0 },
+    ]);
+    // 4 x 1.63% of 10,000 = 650.
+    expect(compareAggregates('r', archive(10_000), st(10_640)).drifts).toEqual([]);
+    expect(compareAggregates('r', archive(10_000), st(9_360)).drifts).toEqual([]);
+    const [drift] = compareAggregates('r', archive(10_000), st(10_700)).drifts;
+    expect(drift).toMatchObject({ field: 'distinct.source', archive: 10_000, aggregates: 10_700 });
+    expect(drift!.bound).toBeCloseTo(650, 6);
+    // No sketch stored means no value seen.
+    expect(
+      compareAggregates(
+        'r',
+        archive(0),
+        stored(null).map(({ metrics, ...r }) => ({ ...r, metrics: {} })),
+      ).drifts,
+    ).toEqual([]);
   });
 });
 
