@@ -108,7 +108,7 @@ export function formatBenchMarkdown(r: BenchReport): string {
         `${f(s.reduction, 1)}× fewer`,
       ]),
     [
-      'Pipeline end to end (local cloud)',
+      `Pipeline end to end (local cloud, batch size ${f(r.pipeline.batchSize)})`,
       `${f(r.pipeline.recordsPerSec)} rec/s`,
       `kinesalite ingest ceiling ${f(r.pipeline.emulatorCeilingRecordsPerSec)} rec/s`,
       `${f(r.pipeline.ratio, 2)}× ceiling`,

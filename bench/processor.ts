@@ -11,9 +11,9 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { type ResolvedConfig, resolveConfig } from '../common/config.ts';
 import { validateEnvelope } from '../common/envelope.ts';
 import { decodeRecords } from '../processors/adapters/decode.ts';
-import { type FoldInput, foldBatch } from '../processors/core/fold.ts';
+import { type FoldInput, foldBatch, foldEvent } from '../processors/core/fold.ts';
 import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
-import { type AggState, addValues, emptyState } from '../processors/core/state.ts';
+import { type AggState, emptyState } from '../processors/core/state.ts';
 import { generateFleet, median, toEvent } from './data.ts';
 
 export interface ProcessorResult {
@@ -54,7 +54,7 @@ export function subjectPass(
 ): number {
   const outcomes = decodeRecords(records, config.processing);
   const inputs: FoldInput[] = [];
-  for (const o of outcomes) if (o.ok) inputs.push({ position: o.origin.position, event: o.event });
+  for (const o of outcomes) if (o.ok) inputs.push(o);
   return foldBatch(rollups, inputs).size;
 }
 
@@ -85,7 +85,8 @@ export async function perRecordPass(
           s = emptyState();
           states.set(pk, s);
         }
-        addValues(s, rollup.metrics, e.metrics);
+        // The same per-event fold as the subject's (exact stats and any declared sketches).
+        foldEvent(s, rollup, e);
       }
     }
   };

@@ -137,6 +137,20 @@ export function parseIsoUtc(s: string): number | undefined {
 
 /** The validated event, or `undefined` when the value needs the full schema's verdict. */
 export function fastValidate(value: unknown): ShardlineEvent | undefined {
+  return check(value, false);
+}
+
+/**
+ * {@link fastValidate} for a value the caller owns (just parsed, referenced nowhere else): when valid, the
+ * value itself becomes the event (`ts` set to epoch ms, missing `metrics`/`dims` set to `{}`) instead of
+ * being copied, one object less per record on the hot path. When `undefined` is returned the value is
+ * untouched, so the full schema can judge it.
+ */
+export function fastValidateOwned(value: unknown): ShardlineEvent | undefined {
+  return check(value, true);
+}
+
+function check(value: unknown, reuse: boolean): ShardlineEvent | undefined {
   if (!plainObject(value) || value.v !== 1) return undefined;
   for (const k in value) if (!KEYS.has(k)) return undefined;
   const { eventId, source, type, ts, metrics, dims } = value;
@@ -184,5 +198,9 @@ export function fastValidate(value: unknown): ShardlineEvent | undefined {
     if (n > LIMITS.maxDims) return undefined;
     d = dims as Record<string, string>;
   }
-  return { v: 1, eventId, source, type, ts: ms, metrics: m, dims: d };
+  if (!reuse) return { v: 1, eventId, source, type, ts: ms, metrics: m, dims: d };
+  value.ts = ms;
+  if (metrics === undefined) value.metrics = m;
+  if (dims === undefined) value.dims = d;
+  return value as unknown as ShardlineEvent;
 }

@@ -124,7 +124,7 @@ export function createProcessor(deps: ProcessorDeps): ProcessorHandler {
       }
       // 2. Fold the good ones and write each touched item behind its watermark fence.
       const inputs: FoldInput[] = [];
-      for (const o of list) if (o.ok) inputs.push({ position: o.origin.position, event: o.event });
+      for (const o of list) if (o.ok) inputs.push(o); // an accepted outcome is a FoldInput
       const deltas = foldBatch(rollups, inputs);
       const pending: AggregatePending[] = [];
       for (const d of deltas.values()) pending.push(aggregatePending(d, shardId, inputs));

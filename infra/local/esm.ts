@@ -27,8 +27,8 @@ import {
   type PolledRecord,
   parseBatchResponse,
   parseFunctionArn,
+  payloadSizer,
   type RecordOrigin,
-  recordPayloadBytes,
   toLambdaEvent,
 } from './private/event.ts';
 import { type MappingState, StateStore } from './private/state.ts';
@@ -91,6 +91,10 @@ export interface ShardStats {
   /** Records handed to the function (redeliveries included). */
   recordsDelivered: number;
   batchesSucceeded: number;
+  /** Records past the checkpoint: delivered successfully or discarded to OnFailure (each counted once). */
+  recordsCheckpointed: number;
+  /** Epoch ms of the last checkpoint advance, or null before the first. */
+  lastCheckpointAt: number | null;
   /** Invocations that threw or timed out. */
   functionErrors: number;
   /** Of those, timeouts (the invocation keeps running as a zombie). */
@@ -411,6 +415,10 @@ class ShardPoller {
   #iterator: string | undefined;
   /** Records read but not yet invoked. */
   #buffer: PolledRecord[] = [];
+  /** Payload bytes of each buffered record (parallel to `#buffer`), and their sum. */
+  #sizes: number[] = [];
+  #bufferBytes = 0;
+  readonly #sizeOf: (record: PolledRecord) => number;
   /** Batches invoked at least once and not yet settled (a bisect makes two). */
   #pieces: Piece[] = [];
   #lastRead: string | null = null;
@@ -442,6 +450,7 @@ class ShardPoller {
       region: o.region,
       invokeIdentityArn: esm.resolved.invokeIdentityArn,
     };
+    this.#sizeOf = payloadSizer(this.#origin);
     const saved = store.readShard(this.#shardId);
     this.#finished = saved?.finished ?? false;
     this.#lastRead = saved?.sequenceNumber ?? null;
@@ -451,6 +460,8 @@ class ShardPoller {
       invocations: 0,
       recordsDelivered: 0,
       batchesSucceeded: 0,
+      recordsCheckpointed: 0,
+      lastCheckpointAt: null,
       functionErrors: 0,
       timeouts: 0,
       partialFailures: 0,
@@ -590,6 +601,8 @@ class ShardPoller {
         if (windowMs === 0 && this.#buffer.length > 0) return this.#take(true);
         continue; // more may be waiting
       }
+      // An empty page behind the tip (a gap in the shard): Lambda keeps reading without waiting.
+      if ((page.millisBehind ?? 0) > 0 && !this.#ended) continue;
       if (this.#buffer.length === 0 && page.millisBehind === 0) this.#tipAt = startedAt;
       if (this.#buffer.length === 0) return [];
       if (deadline === undefined || Date.now() >= deadline) return this.#take(true);
@@ -602,24 +615,26 @@ class ShardPoller {
   #take(any: boolean): PolledRecord[] {
     const { batchSize } = this.#esm.options.eventSource;
     const cap = this.#esm.resolved.maxPayloadBytes;
+    const buffered = this.#buffer.length;
+    // Neither the size nor the payload cap is reached by everything buffered: no full batch yet.
+    if (!any && buffered < batchSize && EVENT_OVERHEAD_BYTES + this.#bufferBytes <= cap) return [];
     let bytes = EVENT_OVERHEAD_BYTES;
     let n = 0;
     let full = false;
-    for (const record of this.#buffer) {
-      if (n === batchSize) {
-        full = true;
-        break;
-      }
-      const size = recordPayloadBytes(record, this.#origin);
+    const sizes = this.#sizes;
+    for (; n < buffered; n++) {
+      if (n === batchSize) break;
+      const size = sizes[n]!;
       if (n > 0 && bytes + size > cap) {
         full = true;
         break;
       }
       bytes += size;
-      n++;
     }
     if (n === batchSize) full = true;
     if (!full && !any) return [];
+    this.#sizes.splice(0, n);
+    this.#bufferBytes -= bytes - EVENT_OVERHEAD_BYTES;
     return this.#buffer.splice(0, n);
   }
 
@@ -637,12 +652,16 @@ class ShardPoller {
           this.#lastRead = seq;
           if (this.#skipBeforeMs !== undefined && arrivalMs < this.#skipBeforeMs) continue;
           this.#skipBeforeMs = undefined;
-          this.#buffer.push({
+          const record: PolledRecord = {
             sequenceNumber: seq,
             partitionKey: r.PartitionKey ?? '',
             data: r.Data ?? new Uint8Array(),
             arrivalMs,
-          });
+          };
+          const size = this.#sizeOf(record);
+          this.#buffer.push(record);
+          this.#sizes.push(size);
+          this.#bufferBytes += size;
         }
         this.#iterator = out.NextShardIterator;
         if (this.#iterator === undefined) this.#ended = true;
@@ -681,7 +700,7 @@ class ShardPoller {
       case 'partial': {
         this.#stats.partialFailures++;
         const done = records.slice(0, outcome.index);
-        if (done.length > 0) this.#checkpoint(done[done.length - 1]?.sequenceNumber ?? null);
+        if (done.length > 0) this.#checkpoint(done[done.length - 1]?.sequenceNumber ?? null, done.length);
         this.#esm.log(
           `${this.#shardId}: ${records.length - outcome.index} of ${records.length} records failed`,
         );
@@ -797,12 +816,14 @@ class ShardPoller {
   /** The first piece is done (succeeded or discarded): drop it and checkpoint its last record. */
   #settle(records: readonly PolledRecord[]): void {
     this.#pieces.shift();
-    this.#checkpoint(records[records.length - 1]?.sequenceNumber ?? null);
+    this.#checkpoint(records[records.length - 1]?.sequenceNumber ?? null, records.length);
   }
 
-  #checkpoint(sequenceNumber: string | null): void {
+  #checkpoint(sequenceNumber: string | null, records: number): void {
     if (sequenceNumber === null) return;
     this.#stats.checkpoint = sequenceNumber;
+    this.#stats.recordsCheckpointed += records;
+    this.#stats.lastCheckpointAt = Date.now();
     this.#store.writeShard({
       shardId: this.#shardId,
       sequenceNumber,

@@ -15,6 +15,7 @@ import {
   type ShardlineEvent,
   validateEnvelope,
 } from '../../common/envelope.ts';
+import { fastValidateOwned } from '../../common/envelope-fast.ts';
 import { POSITION_WIDTH } from '../core/position.ts';
 
 interface KplUserRecord {
@@ -53,7 +54,13 @@ export interface RecordOrigin {
 }
 
 export type DecodeOutcome =
-  | { readonly ok: true; readonly origin: RecordOrigin; readonly event: ShardlineEvent }
+  | {
+      readonly ok: true;
+      readonly origin: RecordOrigin;
+      readonly event: ShardlineEvent;
+      /** `origin.position` again: an accepted outcome is itself the fold's input (`FoldInput`), no copy. */
+      readonly position: string;
+    }
   | {
       readonly ok: false;
       readonly origin: RecordOrigin;
@@ -70,9 +77,9 @@ export function shardIdOf(record: KinesisStreamRecord): string {
   return i > 0 ? id.slice(0, i) : 'shardId-unknown';
 }
 
-function isKpl(buf: Buffer): boolean {
+function isKpl(buf: Buffer, length: number): boolean {
   return (
-    buf.length > 20 &&
+    length > 20 &&
     buf[0] === KPL_MAGIC[0] &&
     buf[1] === KPL_MAGIC[1] &&
     buf[2] === KPL_MAGIC[2] &&
@@ -97,6 +104,19 @@ function validSequence(seq: string): boolean {
 const ZERO_POSITION = '0'.padStart(POSITION_WIDTH, '0');
 /** `ZEROS[k]` is k zeros: `ZEROS[POSITION_WIDTH - seq.length] + seq` is `toPosition(seq)` without copying. */
 const ZEROS = Array.from({ length: POSITION_WIDTH + 1 }, (_, k) => '0'.repeat(k));
+
+/**
+ * Where plain records are base64-decoded: one buffer reused for every record (grown as needed), so an
+ * accepted record costs no Buffer of its own; a rejected one gets a copy of its bytes for quarantine.
+ */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** Base64-decodes `data` into the scratch buffer; returns the decoded length. */
+function decodeToScratch(data: string): number {
+  const max = (data.length * 3) >>> 2;
+  if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
+  return scratch.write(data, 0, 'base64');
+}
 
 /** Decodes and validates every user record of a batch, in stream order. */
 export function decodeRecords(
@@ -127,11 +147,12 @@ export function decodeRecords(
       arrivalMs: Math.round(k.approximateArrivalTimestamp * 1000),
       eventSourceARN: record.eventSourceARN,
     };
-    const raw = Buffer.from(k.data ?? '', 'base64');
-    if (!isKpl(raw)) {
-      out.push(judge(raw, base, seqOk, lateMs, futureMs));
+    const n = decodeToScratch(k.data ?? '');
+    if (!isKpl(scratch, n)) {
+      out.push(judge(scratch, n, true, base, seqOk, lateMs, futureMs));
       continue;
     }
+    const raw = Buffer.from(scratch.subarray(0, n));
     let users: KplUserRecord[] | undefined;
     let failure: Error | null | undefined;
     deaggregateSync(
@@ -155,7 +176,8 @@ export function decodeRecords(
     }
     for (const [i, u] of users.entries()) {
       const origin = { ...base, subSequenceNumber: u.subSequenceNumber ?? i, partitionKey: u.partitionKey };
-      out.push(judge(Buffer.from(u.data, 'base64'), origin, seqOk, lateMs, futureMs));
+      const data = Buffer.from(u.data, 'base64');
+      out.push(judge(data, data.length, false, origin, seqOk, lateMs, futureMs));
     }
   }
   return out;
@@ -171,8 +193,23 @@ function rejected(
   return { ok: false, origin, reason, detail, data, eventId };
 }
 
+/** The record's bytes for a rejected outcome: a copy when they sit in the shared scratch buffer. */
+function own(buf: Buffer, length: number, shared: boolean): Buffer {
+  if (shared) return Buffer.from(buf.subarray(0, length));
+  return length === buf.length ? buf : buf.subarray(0, length);
+}
+
+/** U+FFFD: what the UTF-8 decoder puts in place of every invalid sequence. */
+const REPLACEMENT = '\uFFFD';
+
+/**
+ * Judges the record whose bytes are `buf[0, length)`. `shared`: `buf` is the scratch buffer, so a
+ * rejection keeps a copy of the bytes (the outcome outlives the next record).
+ */
 function judge(
-  data: Buffer,
+  buf: Buffer,
+  length: number,
+  shared: boolean,
   origin: RecordOrigin,
   seqOk: boolean,
   lateMs: number,
@@ -181,23 +218,31 @@ function judge(
   if (!seqOk) {
     return rejected(
       origin,
-      data,
+      own(buf, length, shared),
       'schema_violation',
       `sequenceNumber must match 0|[1-9]\\d{0,128}; got ${JSON.stringify(origin.sequenceNumber)}`,
     );
   }
-  if (data.length === 0)
-    return rejected(origin, data, 'empty_data', 'record data is empty; expected a JSON envelope');
-  if (data.length > LIMITS.maxEventBytes) {
+  if (length === 0)
     return rejected(
       origin,
-      data,
+      own(buf, length, shared),
+      'empty_data',
+      'record data is empty; expected a JSON envelope',
+    );
+  if (length > LIMITS.maxEventBytes) {
+    return rejected(
+      origin,
+      own(buf, length, shared),
       'oversize',
-      `record is ${data.length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`,
+      `record is ${length} bytes; the envelope limit is ${LIMITS.maxEventBytes}`,
     );
   }
-  if (!isUtf8(data)) return rejected(origin, data, 'invalid_utf8', 'record data is not valid UTF-8');
-  const text = data.toString('utf8');
+  const text = buf.toString('utf8', 0, length);
+  // Strict UTF-8: invalid input always decodes with U+FFFD in it, so only such text needs the byte check
+  // (for ASCII text the search is immediate: a one-byte string cannot hold U+FFFD).
+  if (text.includes(REPLACEMENT) && !isUtf8(buf.subarray(0, length)))
+    return rejected(origin, own(buf, length, shared), 'invalid_utf8', 'record data is not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -205,22 +250,32 @@ function judge(
     const preview = text.length > 40 ? `${text.slice(0, 40)}...` : text;
     return rejected(
       origin,
-      data,
+      own(buf, length, shared),
       'invalid_json',
       `not JSON (${(err as Error).message}); received ${JSON.stringify(preview)}`,
     );
   }
-  const result = validateEnvelope(value);
-  if (!result.ok) {
-    const id =
-      typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
-    return rejected(origin, data, result.reason, result.detail, typeof id === 'string' ? id : null);
+  // The common case: proven valid by the fast path, reusing the parsed object (this function owns it).
+  let event = fastValidateOwned(value);
+  if (event === undefined) {
+    const result = validateEnvelope(value);
+    if (!result.ok) {
+      const id =
+        typeof value === 'object' && value !== null ? (value as { eventId?: unknown }).eventId : undefined;
+      return rejected(
+        origin,
+        own(buf, length, shared),
+        result.reason,
+        result.detail,
+        typeof id === 'string' ? id : null,
+      );
+    }
+    event = result.event;
   }
-  const { event } = result;
   if (origin.arrivalMs - event.ts > lateMs) {
     return rejected(
       origin,
-      data,
+      own(buf, length, shared),
       'late',
       `event time ${new Date(event.ts).toISOString()} is ${Math.round((origin.arrivalMs - event.ts) / 1000)} s before its arrival; allowed lateness is ${lateMs / 1000} s`,
       event.eventId,
@@ -229,11 +284,11 @@ function judge(
   if (event.ts - origin.arrivalMs > futureMs) {
     return rejected(
       origin,
-      data,
+      own(buf, length, shared),
       'future_timestamp',
       `event time ${new Date(event.ts).toISOString()} is ${Math.round((event.ts - origin.arrivalMs) / 1000)} s after its arrival; at most ${futureMs / 1000} s is allowed`,
       event.eventId,
     );
   }
-  return { ok: true, origin, event };
+  return { ok: true, origin, event, position: origin.position };
 }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeSchema } from '../../common/envelope.ts';
-import { fastValidate } from '../../common/envelope-fast.ts';
+import { fastValidate, fastValidateOwned } from '../../common/envelope-fast.ts';
 
 const validish = fc.record({
   v: fc.constant(1),
@@ -72,6 +72,26 @@ describe('fast envelope validation', () => {
     );
     // The generator must reach the accepting side often enough for the property to mean something.
     expect(accepted).toBeGreaterThan(20);
+  });
+
+  it('owned: becomes the same event in place when accepted, and is left untouched when declined', () => {
+    fc.assert(
+      fc.property(nearValid, (raw) => {
+        const json = JSON.stringify(raw);
+        const value = JSON.parse(json) as unknown;
+        const owned = JSON.parse(json) as unknown;
+        const fast = fastValidate(value);
+        const result = fastValidateOwned(owned);
+        if (fast === undefined) {
+          expect(result).toBeUndefined();
+          expect(owned).toEqual(JSON.parse(json));
+        } else {
+          expect(result).toBe(owned);
+          expect(result).toEqual(fast);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('takes the common valid envelope', () => {

@@ -56,6 +56,37 @@ export function recordPayloadBytes(record: PolledRecord, origin: RecordOrigin): 
   return Buffer.byteLength(JSON.stringify(toLambdaRecord(record, origin))) + 1;
 }
 
+/**
+ * {@link recordPayloadBytes} without building and serializing the record: the parts every record of one
+ * origin shares are measured once, then each record adds its variable parts (base64 length, partition key,
+ * sequence number twice, arrival timestamp). Same result, a few additions instead of a JSON.stringify.
+ */
+export function payloadSizer(origin: RecordOrigin): (record: PolledRecord) => number {
+  const empty: PolledRecord = { sequenceNumber: '', partitionKey: '', data: new Uint8Array(), arrivalMs: 0 };
+  // The template with every variable part empty (arrival 0 serializes as "0": one character).
+  const fixed = recordPayloadBytes(empty, origin) - 2 - 1;
+  return (record) => {
+    const pk = record.partitionKey;
+    const pkBytes = isPlainAscii(pk) ? pk.length + 2 : Buffer.byteLength(JSON.stringify(pk));
+    return (
+      fixed +
+      pkBytes +
+      2 * record.sequenceNumber.length +
+      4 * Math.ceil(record.data.byteLength / 3) +
+      String(record.arrivalMs / 1000).length
+    );
+  };
+}
+
+/** Printable ASCII that JSON does not escape (no `"` or `\\`). */
+function isPlainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** Parses a function ARN `arn:aws:lambda:<region>:<account>:function:<name>`. */
 export function parseFunctionArn(arn: string): { region: string; account: string; name: string } | undefined {
   const m = /^arn:aws[a-z-]*:lambda:([^:]*):(\d{12}):function:([^:]+)(?::.*)?$/.exec(arn);

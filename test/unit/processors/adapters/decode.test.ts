@@ -78,4 +78,36 @@ describe('decodeRecords', () => {
     expect(decodeRecords(eventOf([e]).Records, strict)[0]).toMatchObject({ ok: false, reason: 'late' });
     expect(decodeRecords(eventOf([e]).Records, processing)[0]!.ok).toBe(true);
   });
+  it('keeps each rejected record its own bytes, whatever is decoded after it', () => {
+    // Arrange: rejections of every kind between accepted records (decoding reuses one buffer).
+    const late = makeEvent({ ts: new Date(T0 - 48 * 3_600_000).toISOString() });
+    const payloads: Buffer[] = [
+      Buffer.from('{"v":1,'),
+      Buffer.from(encodeEnvelope(makeEvent())),
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+      Buffer.from(encodeEnvelope(late)),
+      Buffer.from(JSON.stringify({ v: 2 })),
+      Buffer.from(encodeEnvelope(makeEvent({ dims: { site: 'caf\u00e9 \ufffd' } }))),
+    ];
+    // Act
+    const out = decodeRecords(
+      payloads.map((data, i) => kinesisRecord({ data, sequenceNumber: seq(i + 1) })),
+      processing,
+    );
+    // Assert
+    expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual([
+      'invalid_json',
+      'ok',
+      'invalid_utf8',
+      'late',
+      'unsupported_version',
+      'ok',
+    ]);
+    out.forEach((o, i) => {
+      if (!o.ok) expect(o.data).toEqual(payloads[i]);
+    });
+    const last = out[5];
+    expect(last?.ok && last.event.dims.site).toBe('caf\u00e9 \ufffd');
+    expect(last?.ok && last.position).toBe(last?.origin.position);
+  });
 });
