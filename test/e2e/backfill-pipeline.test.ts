@@ -3,30 +3,26 @@
  * writing Parquet in hour partitions), then: every catalog query runs on DuckDB over the archive and returns
  * rows; and a backfill of the (force-closed) range rebuilds every aggregate, after which reconcile passes.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
-import { LocalCloud } from '../../infra/local/index.ts';
+import type { LocalCloud } from '../../infra/local/index.ts';
 import { produce } from '../../producers/index.ts';
 import { backfill, loadCatalog, reconcile, runQuery } from '../../queries/index.ts';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 
 const config = resolveConfig({ stream: { shardCount: 2 } });
+let test: TestCloud;
 let dataDir: string;
 let cloud: LocalCloud;
 let startedAt: number;
 let endedAt: number;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'shardline-backfill-e2e-'));
-  cloud = await LocalCloud.start({
-    config,
-    dataDir,
-    esmTuning: { pollIntervalMs: 200 },
-    firehoseTuning: { pollIntervalMs: 200 },
-  });
+  test = await startTestCloud(config, 'backfill-e2e');
+  ({ cloud, dataDir } = test);
   startedAt = Date.now();
   for (const [scenario, seed] of [
     ['iot', 7],
@@ -46,8 +42,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await cloud?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await test?.stop();
 });
 
 describe('catalog on a pipeline archive', () => {

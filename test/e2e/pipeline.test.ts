@@ -3,32 +3,26 @@
  * source mapping, the real processor handler, dynalite and the local Firehose. Every aggregate must equal
  * an independent fold of exactly what Kinesis accepted, and reconcile must agree with the archive.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
-import { LocalCloud } from '../../infra/local/index.ts';
+import type { LocalCloud } from '../../infra/local/index.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import { type ProduceResult, produce } from '../../producers/index.ts';
 import { DuckDbEngine, reconcile } from '../../queries/index.ts';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { expectedAggregates, readCheckpoints, readMergedAggregates } from '../helpers/processor.ts';
 
 const config = resolveConfig({ stream: { shardCount: 4 } });
+let test: TestCloud;
 let dataDir: string;
 let cloud: LocalCloud;
 let produced: ProduceResult;
 let startedAt: number;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'shardline-e2e-'));
-  cloud = await LocalCloud.start({
-    config,
-    dataDir,
-    esmTuning: { pollIntervalMs: 200 },
-    firehoseTuning: { pollIntervalMs: 200 },
-  });
+  test = await startTestCloud(config, 'e2e');
+  ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
     streamName: config.stream.name,
@@ -41,8 +35,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await cloud?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await test?.stop();
 });
 
 describe('the local pipeline', () => {

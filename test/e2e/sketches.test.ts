@@ -4,17 +4,15 @@
  * the HLL's exact range). Aggregates must equal an independent fold bit for bit (quantiles included), and
  * reconcile must find them within the declared bounds of the exact SQL values.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
-import { LocalCloud } from '../../infra/local/index.ts';
+import type { LocalCloud } from '../../infra/local/index.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import { EXACT_LIMIT } from '../../processors/core/sketch/hll.ts';
 import { type ProduceResult, produce } from '../../producers/index.ts';
 import { readAggregates, reconcile } from '../../queries/index.ts';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { expectedAggregates, readMergedAggregates } from '../helpers/processor.ts';
 
 const config = resolveConfig({
@@ -43,19 +41,15 @@ const config = resolveConfig({
     },
   ],
 });
+let test: TestCloud;
 let dataDir: string;
 let cloud: LocalCloud;
 let produced: ProduceResult;
 let startedAt: number;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'shardline-sketches-'));
-  cloud = await LocalCloud.start({
-    config,
-    dataDir,
-    esmTuning: { pollIntervalMs: 200 },
-    firehoseTuning: { pollIntervalMs: 200 },
-  });
+  test = await startTestCloud(config, 'sketches');
+  ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
     streamName: config.stream.name,
@@ -68,8 +62,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await cloud?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await test?.stop();
 });
 
 describe('sketch rollups through the local pipeline', () => {
