@@ -2,13 +2,20 @@
  * Wires the real processor to an in-process dynalite, with a recording quarantine sink (our own port, not an
  * AWS API: the Firehose side is exercised end to end against the local Firehose).
  */
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { ResolvedConfig } from '../../common/config.ts';
+import type { ShardlineEvent } from '../../common/envelope.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
 import { SHARDS_PK } from '../../common/table.ts';
-import { aggregateCodec, checkpointCodec, countersFromItem } from '../../processors/adapters/items.ts';
+import {
+  aggregateCodec,
+  aggregatePending,
+  checkpointCodec,
+  countersFromItem,
+} from '../../processors/adapters/items.ts';
 import { FencedStore } from '../../processors/adapters/store.ts';
 import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
+import { toPosition } from '../../processors/core/position.ts';
 import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
 import {
   type AggState,
@@ -112,4 +119,29 @@ export function expectedAggregates(
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, d]) => [k, finalizeState(d.state, withQuantiles ? d.rollup.config.stats : [])]),
   );
+}
+
+/**
+ * Writes `events` to the table as shard `shardId`'s processor would (one item per touched aggregate, the
+ * real item codec), bypassing the stream. Returns the partition keys written.
+ */
+export async function putFoldedItems(
+  client: DynamoDBClient,
+  config: ResolvedConfig,
+  shardId: string,
+  events: readonly ShardlineEvent[],
+  options: { rollups?: readonly string[]; now?: number } = {},
+): Promise<string[]> {
+  const rollups = compileRollups(
+    options.rollups ? config.rollups.filter((r) => options.rollups!.includes(r.name)) : config.rollups,
+  );
+  const inputs = events.map((event, i) => ({ position: toPosition(String(i + 1)), event }));
+  const codec = aggregateCodec(config.table.ttlDays, () => options.now ?? Date.now());
+  const pks: string[] = [];
+  for (const delta of foldBatch(rollups, inputs).values()) {
+    const item = codec.toItem(aggregatePending(delta, shardId, inputs), delta.state, delta.hi);
+    await client.send(new PutItemCommand({ TableName: config.table.name, Item: item }));
+    pks.push(delta.pk);
+  }
+  return pks;
 }

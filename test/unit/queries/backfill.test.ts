@@ -10,12 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
 import { tableDefinition } from '../../../common/table.ts';
-import { foldBatch } from '../../../processors/core/fold.ts';
-import { compileRollups } from '../../../processors/core/rollup.ts';
 import { encodeState } from '../../../processors/core/state.ts';
 import { BACKFILL_SK, backfill, closedRange } from '../../../queries/backfill.ts';
 import { reconcile } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
+import { putFoldedItems } from '../../helpers/processor.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const NOW = T0 + 4 * 3_600_000; // every window of [T0, T0 + 2h) is closed
@@ -49,34 +48,10 @@ const events = makeEvents();
 const late = { ...events[10]!, eventId: 'late-1' };
 
 async function putShardItems(rollupNames: readonly string[]): Promise<string[]> {
-  const rollups = compileRollups(config.rollups.filter((r) => rollupNames.includes(r.name)));
   const pks: string[] = [];
   for (const [s, shardId] of SHARDS.entries()) {
     const mine = events.filter((_, i) => i % SHARDS.length === s);
-    const inputs = mine.map((event, i) => ({ position: String(i + 1).padStart(129, '0'), event }));
-    for (const delta of foldBatch(rollups, inputs).values()) {
-      pks.push(delta.pk);
-      await doc.send(
-        new PutCommand({
-          TableName: config.table.name,
-          Item: {
-            pk: delta.pk,
-            sk: shardId,
-            rollup: delta.key.rollup,
-            window: delta.key.window,
-            dims: delta.key.dims,
-            windowStart: delta.key.windowStart,
-            count: delta.state.count,
-            state: encodeState(delta.state),
-            wm: delta.hi,
-            gpk: `${delta.key.rollup}#${delta.key.window}`,
-            gsk: `${new Date(delta.key.windowStart).toISOString()}#${delta.key.dims}#${shardId}`,
-            ttl: Math.floor(T0 / 1000) + 86_400,
-            updatedAt: T0,
-          },
-        }),
-      );
-    }
+    pks.push(...(await putFoldedItems(client, config, shardId, mine, { rollups: rollupNames, now: T0 })));
   }
   return pks;
 }

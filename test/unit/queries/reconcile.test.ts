@@ -10,8 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
 import { tableDefinition } from '../../../common/table.ts';
-import { foldBatch } from '../../../processors/core/fold.ts';
-import { compileRollups } from '../../../processors/core/rollup.ts';
 import {
   addDistinctValue,
   addQuantileValues,
@@ -21,6 +19,7 @@ import {
 import { readAggregates, readShardCheckpoints } from '../../../queries/aggregates.ts';
 import { compareAggregates, reconcile, rollupSql } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
+import { putFoldedItems } from '../../helpers/processor.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const config = resolveConfig({ table: { name: 'agg-test' } });
@@ -72,33 +71,9 @@ beforeAll(async () => {
   await client.send(new CreateTableCommand(tableDefinition(config.table.name)));
 
   // Fold each shard's events as the processor would, one item per (aggregate, shard).
-  const rollups = compileRollups(config.rollups);
   for (const [s, shardId] of SHARDS.entries()) {
     const mine = events.filter((_, i) => i % SHARDS.length === s);
-    const inputs = mine.map((event, i) => ({ position: String(i + 1).padStart(129, '0'), event }));
-    for (const delta of foldBatch(rollups, inputs).values()) {
-      const iso = new Date(delta.key.windowStart).toISOString();
-      await doc.send(
-        new PutCommand({
-          TableName: config.table.name,
-          Item: {
-            pk: delta.pk,
-            sk: shardId,
-            rollup: delta.key.rollup,
-            window: delta.key.window,
-            dims: delta.key.dims,
-            windowStart: delta.key.windowStart,
-            count: delta.state.count,
-            state: encodeState(delta.state),
-            wm: delta.hi,
-            gpk: `${delta.key.rollup}#${delta.key.window}`,
-            gsk: `${iso}#${delta.key.dims}#${shardId}`,
-            ttl: Math.floor(T0 / 1000) + 86_400,
-            updatedAt: T0,
-          },
-        }),
-      );
-    }
+    await putFoldedItems(client, config, shardId, mine, { now: T0 });
     await doc.send(
       new PutCommand({
         TableName: config.table.name,
