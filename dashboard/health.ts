@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type PipelineStatus, readStatus, type ShardStatus } from '../cli/commands/status.ts';
 import type { ResolvedConfig } from '../common/config.ts';
+import { type PipelineStatus, readStatus, type ShardStatus } from '../queries/status.ts';
 import type { DashboardClients, DashboardTarget } from './options.ts';
 
 export interface ShardHealth extends ShardStatus {

@@ -72,3 +72,4 @@ export {
   resolveQuery,
   runQuery,
 } from './run.ts';
+export { type PipelineStatus, readStatus, type ShardStatus } from './status.ts';

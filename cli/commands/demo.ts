@@ -11,9 +11,9 @@ import { dynamodbClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { SHARDS_PK } from '../../common/table.ts';
+import { readStatus } from '../../queries/status.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
-import { readStatus } from './status.ts';
 
 const MARKER = '.shardline-data';
 

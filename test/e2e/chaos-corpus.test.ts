@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listQuarantine } from '../../cli/commands/quarantine.ts';
-import { readStatus } from '../../cli/commands/status.ts';
 import { resolveConfig } from '../../common/config.ts';
 import { encodeEnvelope } from '../../common/envelope.ts';
 import { LocalCloud } from '../../infra/local/cloud.ts';
 import { Producer } from '../../producers/sdk/producer.ts';
+import { readStatus } from '../../queries/status.ts';
 
 const now = Date.now();
 const good = (i: number) =>
