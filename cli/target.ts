@@ -26,11 +26,19 @@ export function withTargetOptions(cmd: Command): Command {
     .option('--stack <name>', 'deployed stack name (with --target aws)', DEFAULT_STACK_NAME);
 }
 
-export type StackOutputs = Record<StackOutputKey, string>;
+/** Outputs added after the first release: a stack deployed before them still works without them. */
+const OPTIONAL_OUTPUTS: ReadonlySet<StackOutputKey> = new Set(['ingestUrl', 'ingestApiKeyId']);
+
+export type StackOutputs = Record<Exclude<StackOutputKey, 'ingestUrl' | 'ingestApiKeyId'>, string> &
+  Partial<Record<'ingestUrl' | 'ingestApiKeyId', string>>;
 
 /** Reads a deployed stack's outputs; fails naming the outputs that are missing. */
-export async function readStackOutputs(stackName: string, region?: string): Promise<StackOutputs> {
-  const cfn = new CloudFormationClient(region ? { region } : {});
+export async function readStackOutputs(
+  stackName: string,
+  region?: string,
+  client?: CloudFormationClient,
+): Promise<StackOutputs> {
+  const cfn = client ?? new CloudFormationClient(region ? { region } : {});
   let outputs: { OutputKey?: string; OutputValue?: string }[];
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -41,22 +49,22 @@ export async function readStackOutputs(stackName: string, region?: string): Prom
       { cause: err },
     );
   } finally {
-    cfn.destroy();
+    if (!client) cfn.destroy();
   }
   const byKey = new Map(outputs.map((o) => [o.OutputKey, o.OutputValue]));
-  const result = {} as StackOutputs;
+  const result: Partial<Record<StackOutputKey, string>> = {};
   const missing: string[] = [];
   for (const [key, name] of Object.entries(STACK_OUTPUTS) as [StackOutputKey, string][]) {
     const v = byKey.get(name);
-    if (v === undefined) missing.push(name);
-    else result[key] = v;
+    if (v !== undefined) result[key] = v;
+    else if (!OPTIONAL_OUTPUTS.has(key)) missing.push(name);
   }
   if (missing.length > 0) {
     throw new ServiceError(
       `stack "${stackName}" lacks outputs ${missing.join(', ')}; redeploy it with this version`,
     );
   }
-  return result;
+  return result as StackOutputs;
 }
 
 /** The config with the deployed stack's resource names (what CDK generated) in place of the local ones. */
