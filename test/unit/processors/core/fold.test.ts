@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../../common/config.ts';
+import type { ShardlineEvent } from '../../../../common/envelope.ts';
+import { type FoldInput, foldBatch, foldEvent } from '../../../../processors/core/fold.ts';
+import { toPosition } from '../../../../processors/core/position.ts';
+import { aggregateKey, compileRollups, encodeDims, windowStart } from '../../../../processors/core/rollup.ts';
+import { type AggState, emptyState, encodeState } from '../../../../processors/core/state.ts';
+import { T0 } from '../../../helpers/factories.ts';
+
+const SITES = ['berlin', 'oslo', 'a b#c', ''];
+
+function inputs(n: number): FoldInput[] {
+  const out: FoldInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const site = SITES[(i * 7) % SITES.length]!;
+    const event: ShardlineEvent = {
+      v: 1,
+      eventId: `e-${i}`,
+      source: `device-${i % 13}`,
+      type: i % 5 === 0 ? 'pageview' : 'telemetry',
+      // Crosses minute and hour boundaries, and goes back in time now and then.
+      ts: T0 + ((i * 7919) % 9_000_000) - (i % 11 === 0 ? 3_600_000 : 0),
+      metrics: i % 3 === 0 ? { temperature: -i / 7 } : { temperature: i * 0.1, humidity: 50 - i, battery: 0 },
+      dims: site === '' ? { page: `/p${i % 3}` } : { site, page: `/p${i % 3}` },
+    };
+    out.push({ position: toPosition(String(1000 + i)), event });
+  }
+  return out;
+}
+
+describe('foldBatch', () => {
+  it('equals a plain per-event fold (one item per key, same states, members, positions) with the default rollups', () => {
+    const rollups = compileRollups(resolveConfig({}).rollups);
+    const ins = inputs(3000);
+    const deltas = foldBatch(rollups, ins);
+    // Reference: each rollup, window and event on its own, keyed by aggregateKey.
+    const expected = new Map<string, { state: AggState; members: number[] }>();
+    ins.forEach(({ event }, i) => {
+      for (const rollup of rollups) {
+        if (!rollup.matches(event)) continue;
+        for (const w of rollup.windows) {
+          const pk = aggregateKey({
+            rollup: rollup.name,
+            window: w.size,
+            dims: encodeDims(rollup.dimValues(event)),
+            windowStart: windowStart(event.ts, w.ms),
+          });
+          let e = expected.get(pk);
+          if (e === undefined) {
+            e = { state: emptyState(), members: [] };
+            expected.set(pk, e);
+          }
+          foldEvent(e.state, rollup, event);
+          e.members.push(i);
+        }
+      }
+    });
+    expect([...deltas.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [pk, d] of deltas) {
+      const e = expected.get(pk)!;
+      expect(d.pk).toBe(aggregateKey(d.key));
+      expect(encodeState(d.state)).toBe(encodeState(e.state));
+      expect(d.members).toEqual(e.members);
+      expect(d.lo).toBe(ins[e.members[0]!]!.position);
+      expect(d.hi).toBe(ins[e.members.at(-1)!]!.position);
+    }
+  });
+});
