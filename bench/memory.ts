@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { dynamodbClient } from '../common/aws.ts';
 import { resolveConfig } from '../common/config.ts';
-import { tableDefinition } from '../common/table.ts';
+import { ensureTable } from '../infra/local/cloud.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
 import { emulatorCredentials, generateFleet, toEvent } from './data.ts';
 
@@ -33,7 +32,7 @@ export async function benchMemory(options: { batchRecords?: number } = {}): Prom
   const dynamo = await startDynamo();
   try {
     const client = dynamodbClient({ endpoint: dynamo.endpoint, region: config.region });
-    await client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+    await ensureTable(client, config.table.name);
     client.destroy();
     const bundle = join(dir, 'handler.mjs');
     await build({

@@ -4,10 +4,10 @@
  * UpdateItem per record per aggregate it feeds, the per-record pattern). Batches are what the event source
  * mapping hands one invocation: a shard's records within one batching window.
  */
-import { CreateTableCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamodbClient } from '../common/aws.ts';
 import { type ResolvedConfig, type RollupInput, resolveConfig } from '../common/config.ts';
-import { tableDefinition } from '../common/table.ts';
+import { ensureTable } from '../infra/local/cloud.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
 import { decodeRecords } from '../processors/adapters/decode.ts';
 import { aggregateCodec, checkpointCodec } from '../processors/adapters/items.ts';
@@ -119,7 +119,7 @@ async function withTable<T>(config: ResolvedConfig, f: (client: DynamoDBClient) 
   emulatorCredentials();
   const client = dynamodbClient({ endpoint: dynamo.endpoint, region: config.region });
   try {
-    await client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+    await ensureTable(client, config.table.name);
     return await f(client);
   } finally {
     client.destroy();

@@ -359,7 +359,8 @@ async function ensureStream(kinesis: KinesisClient, config: ResolvedConfig): Pro
   await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
 }
 
-async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+/** Creates the aggregates table if absent and waits until it is ACTIVE (dynalite answers CREATING first). */
+export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
   const status = async (): Promise<string | undefined> => {
     try {
       const out = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));

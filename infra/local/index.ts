@@ -1,6 +1,7 @@
 /** Public surface of the local cloud. */
 export {
   type CloudInfo,
+  ensureTable,
   LOCAL_ACCOUNT,
   LOCAL_FUNCTION_NAME,
   LocalCloud,

@@ -5,11 +5,11 @@
 
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { dynamodbClient } from '../../common/aws.ts';
 import { type EnvelopeInput, encodeEnvelope } from '../../common/envelope.ts';
-import { tableDefinition } from '../../common/table.ts';
+import { ensureTable } from '../../infra/local/cloud.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -112,7 +112,7 @@ export async function startTestDynamo(tableName = 'shardline-aggregates'): Promi
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   const client = dynamodbClient({ region: 'us-east-1', maxAttempts: 2, endpoint });
-  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  await ensureTable(client, tableName);
   return {
     client,
     endpoint,

@@ -1,14 +1,8 @@
-/**
- * The exactly-once rule against real DynamoDB semantics (dynalite): whatever the delivery schedule —
- * duplicate batches, replays from any earlier point, concurrent zombie invocations, cold containers —
- * the merged aggregates end equal to the fault-free fold of the stream.
- */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ROLLUPS, resolveConfig } from '../../common/config.ts';
 import { type EnvelopeInput, encodeEnvelope, validateEnvelope } from '../../common/envelope.ts';
-import { tableDefinition } from '../../common/table.ts';
+import { ensureTable } from '../../infra/local/cloud.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import type { ProcessorHandler } from '../../processors/handler.ts';
 import { eventOf, seq, startTestDynamo, T0, type TestDynamo } from '../helpers/factories.ts';
@@ -73,7 +67,7 @@ describe('exactly once under any delivery schedule', () => {
               },
             ],
           });
-          await dynamo.client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+          await ensureTable(dynamo.client, config.table.name);
           const arrival = T0 + 3 * 3_600_000;
           const batch = (from: number, to: number) => {
             const ev = eventOf(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import { validateEnvelope } from '../../../common/envelope.ts';
+import { ensureTable } from '../../../infra/local/cloud.ts';
 import { toPosition } from '../../../processors/core/position.ts';
 import { eventOf, makeEvent, startTestDynamo, T0, type TestDynamo } from '../../helpers/factories.ts';
 import {
@@ -23,9 +24,7 @@ beforeAll(async () => {
 afterAll(async () => dynamo.close());
 beforeEach(async () => {
   config = configFor();
-  const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const { tableDefinition } = await import('../../../common/table.ts');
-  await dynamo.client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+  await ensureTable(dynamo.client, config.table.name);
 });
 
 const ok = (e: ReturnType<typeof makeEvent>) => {

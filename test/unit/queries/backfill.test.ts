@@ -4,12 +4,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
-import { tableDefinition } from '../../../common/table.ts';
+import { ensureTable } from '../../../infra/local/cloud.ts';
 import { encodeState } from '../../../processors/core/state.ts';
 import { BACKFILL_SK, backfill, closedRange } from '../../../queries/backfill.ts';
 import { reconcile } from '../../../queries/reconcile.ts';
@@ -73,7 +73,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   doc = DynamoDBDocumentClient.from(client);
-  await client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+  await ensureTable(client, config.table.name);
   await writeArchive({
     dataDir,
     events: [

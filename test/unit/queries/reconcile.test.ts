@@ -4,12 +4,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
-import { tableDefinition } from '../../../common/table.ts';
+import { ensureTable } from '../../../infra/local/cloud.ts';
 import {
   addDistinctValue,
   addQuantileValues,
@@ -68,7 +68,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   doc = DynamoDBDocumentClient.from(client);
-  await client.send(new CreateTableCommand(tableDefinition(config.table.name)));
+  await ensureTable(client, config.table.name);
 
   // Fold each shard's events as the processor would, one item per (aggregate, shard).
   for (const [s, shardId] of SHARDS.entries()) {
