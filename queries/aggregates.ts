@@ -8,14 +8,9 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import type { ResolvedConfig, RollupConfig, WindowSize } from '../common/config.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX, SHARDS_PK } from '../common/table.ts';
+import { stateFromAttribute } from '../processors/adapters/items.ts';
 import { decodeDims } from '../processors/core/rollup.ts';
-import {
-  type AggState,
-  decodeState,
-  type FinalMetric,
-  finalizeState,
-  mergeStates,
-} from '../processors/core/state.ts';
+import { type AggState, type FinalMetric, finalizeState, mergeStates } from '../processors/core/state.ts';
 
 export interface ReadAggregatesOptions {
   /** Rollup name (one of `config.rollups`). */
@@ -134,7 +129,7 @@ export function mergeItems(rollup: RollupConfig, items: readonly Record<string, 
   const groups = new Map<string, { item: Record<string, unknown>; state: AggState; shards: number }>();
   for (const item of items) {
     const pk = String(item.pk);
-    const state = decodeState(String(item.state));
+    const state = stateFromAttribute(item.state as Uint8Array | string);
     const g = groups.get(pk);
     if (g) {
       g.state = mergeStates(g.state, state);

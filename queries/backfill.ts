@@ -30,7 +30,7 @@ import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } fr
 import type { ShardlineEvent } from '../common/envelope.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX } from '../common/table.ts';
-import { type AggregatePending, aggregateCodec } from '../processors/adapters/items.ts';
+import { type AggregatePending, aggregateCodec, stateFromAttribute } from '../processors/adapters/items.ts';
 import { foldBatch, type ItemDelta } from '../processors/core/fold.ts';
 import {
   type AggregateKey,
@@ -38,13 +38,7 @@ import {
   decodeDims,
   parseAggregateKey,
 } from '../processors/core/rollup.ts';
-import {
-  type AggState,
-  decodeState,
-  emptyState,
-  finalizeState,
-  mergeStates,
-} from '../processors/core/state.ts';
+import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
 import { dimNames, findRollup, readShardCheckpoints } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 import { rollupEventsSql } from './reconcile.ts';
@@ -285,7 +279,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
           const before =
             items.length === 0
               ? undefined
-              : items.map((i) => decodeState(i.state!.S!)).reduce(mergeStates, emptyState());
+              : items.map((i) => stateFromAttribute(i.state)).reduce(mergeStates, emptyState());
           const key = delta?.key ?? parseAggregateKey(pk);
           const base = {
             rollup: rollup.name,

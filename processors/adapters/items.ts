@@ -1,6 +1,7 @@
 /**
  * Codecs between aggregate/checkpoint states and DynamoDB items (layout in common/table.ts).
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ResolvedConfig, WindowSize } from '../../common/config.ts';
 import { WINDOW_MS } from '../../common/config.ts';
@@ -10,6 +11,27 @@ import type { FoldInput, ItemDelta } from '../core/fold.ts';
 import { refoldAfter } from '../core/fold.ts';
 import { type AggState, decodeState, encodeState, mergeStates } from '../core/state.ts';
 import type { ItemCodec, PendingWrite } from './store.ts';
+
+/**
+ * An aggregate state as stored: binary (B), the state's exact JSON encoding deflated, so the base64 of the
+ * sketches and the repeated field names cost little of the item's 400 KB and write units.
+ */
+export function stateToBytes(state: AggState): Uint8Array {
+  return deflateRawSync(encodeState(state), { level: 1 });
+}
+
+/**
+ * The state of a stored item, whichever way it was read: a low-level attribute (`{ B }`, or `{ S }` as
+ * written before states were binary), or an unmarshalled value (Uint8Array or string) from the document
+ * client. The one reader every consumer uses.
+ */
+export function stateFromAttribute(value: AttributeValue | Uint8Array | string | undefined): AggState {
+  if (typeof value === 'string') return decodeState(value);
+  if (value instanceof Uint8Array) return decodeState(inflateRawSync(value).toString('utf8'));
+  if (value?.B !== undefined) return decodeState(inflateRawSync(value.B).toString('utf8'));
+  if (value?.S !== undefined) return decodeState(value.S);
+  throw new TypeError('item has no aggregate state (attribute "state" missing)');
+}
 
 export interface AggregatePending extends PendingWrite<AggState> {
   readonly delta: ItemDelta;
@@ -36,7 +58,7 @@ export function aggregateCodec(
 ): ItemCodec<AggState> {
   return {
     merge: mergeStates,
-    fromItem: (item) => decodeState(item.state!.S!),
+    fromItem: (item) => stateFromAttribute(item.state),
     toItem(p, state, wm) {
       const { key } = (p as AggregatePending).delta;
       const start = new Date(key.windowStart).toISOString();
@@ -51,7 +73,7 @@ export function aggregateCodec(
         dims: { S: key.dims },
         windowStart: { N: String(key.windowStart) },
         count: { N: String(state.count) },
-        state: { S: encodeState(state) },
+        state: { B: stateToBytes(state) },
         wm: { S: wm },
         gpk: { S: `${key.rollup}#${key.window}` },
         gsk: { S: `${start}#${key.dims}#${p.sk}` },

@@ -12,6 +12,7 @@ import {
   aggregatePending,
   checkpointCodec,
   countersFromItem,
+  stateFromAttribute,
 } from '../../processors/adapters/items.ts';
 import { FencedStore } from '../../processors/adapters/store.ts';
 import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
@@ -19,7 +20,6 @@ import { toPosition } from '../../processors/core/position.ts';
 import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
 import {
   type AggState,
-  decodeState,
   emptyState,
   type FinalState,
   finalizeState,
@@ -94,7 +94,7 @@ export async function readMergedAggregates(
   for (const item of await scanAll(client, tableName)) {
     const pk = item.pk!.S!;
     if (pk === SHARDS_PK) continue;
-    merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), decodeState(item.state!.S!)));
+    merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), stateFromAttribute(item.state)));
   }
   return Object.fromEntries(
     [...merged]

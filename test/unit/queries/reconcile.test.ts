@@ -10,12 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
 import { ensureTable } from '../../../infra/local/cloud.ts';
-import {
-  addDistinctValue,
-  addQuantileValues,
-  decodeState,
-  encodeState,
-} from '../../../processors/core/state.ts';
+import { stateFromAttribute } from '../../../processors/adapters/items.ts';
+import { addDistinctValue, addQuantileValues, encodeState } from '../../../processors/core/state.ts';
 import { readAggregates, readShardCheckpoints } from '../../../queries/aggregates.ts';
 import { compareAggregates, reconcile, rollupSql } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
@@ -197,7 +193,7 @@ describe('reconcile', () => {
     const { Item } = await doc.send(
       new GetCommand({ TableName: config.table.name, Key: { pk, sk: SHARDS[1]! } }),
     );
-    const state = decodeState(String(Item!.state));
+    const state = stateFromAttribute(Item!.state);
     const original = state.metrics.humidity!.max;
     state.metrics.humidity!.max = original + 1;
     await doc.send(
@@ -269,14 +265,14 @@ describe('reconcile with sketches', () => {
     const { Item } = await doc.send(
       new GetCommand({ TableName: config.table.name, Key: { pk, sk: SHARDS[0]! } }),
     );
-    const state = decodeState(String(Item!.state));
+    const state = stateFromAttribute(Item!.state);
     // 1,000 phantom values of 100 in the sketch only: the median moves far outside 1%.
     for (let i = 0; i < 1000; i++) addQuantileValues(state, ['temperature'], { temperature: 100 });
     const dpk = `active_devices#1h#berlin#${new Date(T0).toISOString()}`;
     const d = await doc.send(
       new GetCommand({ TableName: config.table.name, Key: { pk: dpk, sk: SHARDS[0]! } }),
     );
-    const dstate = decodeState(String(d.Item!.state));
+    const dstate = stateFromAttribute(d.Item!.state);
     addDistinctValue(dstate, 'source', 'phantom-device');
     for (const [key, st] of [
       [{ pk, sk: SHARDS[0]! }, state],
