@@ -1,14 +1,13 @@
 /**
  * Scans: bytes DuckDB reads (the engine's `bytesScanned`) for a catalog query over the archive, laid out
  * as the local Firehose writes it (`raw/dt=YYYY-MM-DD-HH/...`): Parquet with partition pruning (a one-hour
- * range), Parquet without pruning (the whole archive's range), and the same data as GZIP JSON lines.
+ * range), Parquet without pruning (the whole archive's range), and the same data as GZIP JSON (records concatenated, as Firehose writes them).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveConfig } from '../common/config.ts';
+import { deliverObjects } from '../infra/local/firehose.ts';
 import { runQuery } from '../queries/run.ts';
 import { BENCH_T0, generateFleet } from './data.ts';
 
@@ -35,45 +34,22 @@ export interface ScanBenchOptions {
 
 const HOUR = 3_600_000;
 const dtOf = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', '-');
-const stamp = (ms: number) => {
-  const d = new Date(ms).toISOString();
-  return `${d.slice(0, 10)}-${d.slice(11, 13)}-${d.slice(14, 16)}-${d.slice(17, 19)}`;
-};
 
+/** The same records as Parquet and as GZIP JSON, through the local Firehose's own delivery path. */
 async function writeArchives(root: string, hours: number, perHour: number): Promise<number> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
   let n = 0;
-  try {
-    await conn.run("SET TimeZone = 'UTC'");
-    for (let h = 0; h < hours; h++) {
-      const start = BENCH_T0 + h * HOUR;
-      const records = generateFleet({ records: perHour, rate: perHour / 3600, startMs: start, seed: h + 1 });
-      n += records.length;
-      const lines = `${records.map((r) => r.json).join('\n')}\n`;
-      const dt = dtOf(start);
-      const name = `shardline-archive-1-${stamp(start)}-bench`;
-      const jsonDir = join(root, 'json', 's3', 'shardline-archive', 'raw', `dt=${dt}`);
-      mkdirSync(jsonDir, { recursive: true });
-      writeFileSync(join(jsonDir, `${name}.gz`), gzipSync(lines));
-      const pqDir = join(root, 'parquet', 's3', 'shardline-archive', 'raw', `dt=${dt}`);
-      mkdirSync(pqDir, { recursive: true });
-      const src = join(root, `${dt}.jsonl`);
-      writeFileSync(src, lines);
-      await conn.run(
-        `COPY (SELECT CAST(v AS INTEGER) AS v, eventId AS eventid, source AS source, type AS type,
-                CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts,
-                CAST(metrics AS MAP(VARCHAR, DOUBLE)) AS metrics, CAST(dims AS MAP(VARCHAR, VARCHAR)) AS dims
-              FROM read_json('${src}', format = 'newline_delimited',
-                columns = {v: 'INTEGER', eventId: 'VARCHAR', source: 'VARCHAR', type: 'VARCHAR', ts: 'VARCHAR',
-                           metrics: 'MAP(VARCHAR, DOUBLE)', dims: 'MAP(VARCHAR, VARCHAR)'}))
-         TO '${join(pqDir, `${name}.parquet`)}' (FORMAT parquet)`,
-      );
-      rmSync(src);
+  for (let h = 0; h < hours; h++) {
+    const start = BENCH_T0 + h * HOUR;
+    const records = generateFleet({ records: perHour, rate: perHour / 3600, startMs: start, seed: h + 1 });
+    n += records.length;
+    const delivery = records.map((r) => ({ data: Buffer.from(r.json), arrivalMs: start }));
+    for (const format of ['parquet', 'json.gz'] as const) {
+      await deliverObjects({
+        config: resolveConfig({ archive: { format } }),
+        dataDir: join(root, format === 'parquet' ? 'parquet' : 'json'),
+        records: delivery,
+      });
     }
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
   }
   return n;
 }

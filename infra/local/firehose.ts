@@ -97,6 +97,106 @@ function resolveOptions(options: LocalFirehoseOptions): ResolvedOptions {
   return { pollIntervalMs, port, now: options.now ?? Date.now, log: options.log ?? (() => undefined) };
 }
 
+/** The Kinesis-source delivery stream that archives raw events, as the config declares it. */
+export function archiveStreamSpec(
+  config: ResolvedConfig,
+  region: string,
+  createdAtMs: number,
+): DeliveryStreamSpec {
+  return {
+    name: config.archive.deliveryStreamName,
+    type: 'KinesisStreamAsSource',
+    bucket: config.archive.bucket,
+    prefixSource: config.archive.rawPrefix,
+    errorPrefixSource: config.archive.errorPrefix,
+    prefix: parsePrefix(config.archive.rawPrefix, 'data'),
+    errorPrefix: parsePrefix(config.archive.errorPrefix, 'error'),
+    hints: { sizeMiB: config.archive.bufferSizeMiB, intervalSeconds: config.archive.bufferIntervalSeconds },
+    format: config.archive.format,
+    columns: ARCHIVE_COLUMNS,
+    table: {
+      catalogId: null,
+      databaseName: config.athena.database,
+      tableName: config.archive.tableName,
+      region,
+      versionId: 'LATEST',
+      roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${config.archive.deliveryStreamName}-role`,
+    },
+    sourceStreamArn: `arn:aws:kinesis:${region}:${ACCOUNT_ID}:stream/${config.stream.name}`,
+    createdAtMs,
+  };
+}
+
+/** The Direct PUT delivery stream of quarantined records, as the config declares it. */
+export function quarantineStreamSpec(config: ResolvedConfig, createdAtMs: number): DeliveryStreamSpec {
+  return {
+    name: config.quarantine.deliveryStreamName,
+    type: 'DirectPut',
+    bucket: config.archive.bucket,
+    prefixSource: config.quarantine.prefix,
+    errorPrefixSource: config.archive.errorPrefix,
+    prefix: parsePrefix(config.quarantine.prefix, 'data'),
+    errorPrefix: parsePrefix(config.archive.errorPrefix, 'error'),
+    hints: {
+      sizeMiB: config.quarantine.bufferSizeMiB,
+      intervalSeconds: config.quarantine.bufferIntervalSeconds,
+    },
+    format: 'json',
+    createdAtMs,
+  };
+}
+
+/**
+ * Writes `records` as one delivery of the archive (or quarantine) stream, through the same write path the
+ * running Firehose uses: object names, prefixes, Parquet conversion and error output included. For tests
+ * and benchmarks that need an archive without streaming it. Returns the object paths written.
+ */
+export async function deliverObjects(options: {
+  readonly config: ResolvedConfig;
+  readonly dataDir: string;
+  readonly records: readonly { readonly data: Uint8Array; readonly arrivalMs: number }[];
+  /** @default 'archive' */
+  readonly stream?: 'archive' | 'quarantine';
+  /** @default 'us-east-1' */
+  readonly region?: string;
+}): Promise<string[]> {
+  const { config } = options;
+  const spec =
+    options.stream === 'quarantine'
+      ? quarantineStreamSpec(config, 0)
+      : archiveStreamSpec(config, options.region ?? 'us-east-1', 0);
+  const writer = new ObjectWriter(options.dataDir);
+  const paths: string[] = [];
+  const stream = new DeliveryStream(
+    // One object per call: no size or interval cut while adding.
+    { ...spec, hints: { sizeMiB: 128, intervalSeconds: 900 } },
+    {
+      writer,
+      now: () => Math.max(...options.records.map((r) => r.arrivalMs)),
+      log: () => {},
+      onDelivered: (batch) => {
+        paths.push(...batch.paths);
+      },
+    },
+  );
+  try {
+    for (const r of options.records) {
+      stream.add({
+        data: r.data,
+        arrivalMs: r.arrivalMs,
+        shardId: null,
+        sequenceNumber: null,
+        subSequenceNumber: null,
+        completesSequence: true,
+      });
+    }
+    await stream.flush();
+  } finally {
+    await writer.close();
+  }
+  return paths;
+}
+
 /** Tick of the buffer-interval check, ms. */
 const TICK_MS = 100;
 
@@ -141,43 +241,8 @@ export class LocalFirehose {
     let source: KinesisSource | null = null;
     let archive: DeliveryStream | null = null;
     const createdAtMs = Date.now();
-    const archiveSpec: DeliveryStreamSpec = {
-      name: config.archive.deliveryStreamName,
-      type: 'KinesisStreamAsSource',
-      bucket: config.archive.bucket,
-      prefixSource: config.archive.rawPrefix,
-      errorPrefixSource: config.archive.errorPrefix,
-      prefix: parsePrefix(config.archive.rawPrefix, 'data'),
-      errorPrefix: parsePrefix(config.archive.errorPrefix, 'error'),
-      hints: { sizeMiB: config.archive.bufferSizeMiB, intervalSeconds: config.archive.bufferIntervalSeconds },
-      format: config.archive.format,
-      columns: ARCHIVE_COLUMNS,
-      table: {
-        catalogId: null,
-        databaseName: config.athena.database,
-        tableName: config.archive.tableName,
-        region,
-        versionId: 'LATEST',
-        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${config.archive.deliveryStreamName}-role`,
-      },
-      sourceStreamArn: `arn:aws:kinesis:${region}:${ACCOUNT_ID}:stream/${config.stream.name}`,
-      createdAtMs,
-    };
-    const quarantineSpec: DeliveryStreamSpec = {
-      name: config.quarantine.deliveryStreamName,
-      type: 'DirectPut',
-      bucket: config.archive.bucket,
-      prefixSource: config.quarantine.prefix,
-      errorPrefixSource: config.archive.errorPrefix,
-      prefix: parsePrefix(config.quarantine.prefix, 'data'),
-      errorPrefix: parsePrefix(config.archive.errorPrefix, 'error'),
-      hints: {
-        sizeMiB: config.quarantine.bufferSizeMiB,
-        intervalSeconds: config.quarantine.bufferIntervalSeconds,
-      },
-      format: 'json',
-      createdAtMs,
-    };
+    const archiveSpec = archiveStreamSpec(config, region, createdAtMs);
+    const quarantineSpec = quarantineStreamSpec(config, createdAtMs);
     if (archiveSpec.name === quarantineSpec.name) {
       throw new FirehoseConfigError(
         `quarantine.deliveryStreamName must differ from archive.deliveryStreamName; received ${describeValue(quarantineSpec.name)} for both`,

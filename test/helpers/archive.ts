@@ -1,16 +1,12 @@
 /**
- * Writes a local archive laid out like the bucket the local Firehose writes
- * (`<dataDir>/s3/<bucket>/raw/dt=YYYY-MM-DD-HH/<name>-1-YYYY-MM-DD-HH-mm-ss-<uuid>.parquet`, Parquet columns
- * exactly `ARCHIVE_COLUMNS`) and a quarantine folder (newline-delimited `QuarantineRecord`s), from a list of
- * events. Parquet is written by real DuckDB. Shared test helper.
+ * Writes a local archive laid out exactly as the local Firehose writes it (hour partitions, Firehose object
+ * names, Parquet columns from the envelope), and a quarantine folder (newline-delimited `QuarantineRecord`s),
+ * from a list of events — through the Firehose's own delivery path. Shared test helper.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { resolveConfig } from '../../common/config.ts';
 import { encodeEnvelope, type QuarantineReason, type ShardlineEvent } from '../../common/envelope.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
+import { deliverObjects } from '../../infra/local/firehose.ts';
 
 export interface ArchivedEvent {
   readonly event: ShardlineEvent;
@@ -36,15 +32,8 @@ export interface WriteArchiveOptions {
 export const hourPartition = (ms: number): string =>
   new Date(ms).toISOString().slice(0, 13).replace('T', '-');
 
-function objectName(stream: string, ms: number, ext: string): string {
-  const d = new Date(ms).toISOString();
-  const stamp = `${d.slice(0, 10)}-${d.slice(11, 13)}-${d.slice(14, 16)}-${d.slice(17, 19)}`;
-  return `${stream}-1-${stamp}-${randomUUID()}${ext}`;
-}
-
 /** Writes the archive; returns the files written. */
 export async function writeArchive(options: WriteArchiveOptions): Promise<string[]> {
-  const bucketDir = join(options.dataDir, 's3', options.bucket ?? 'shardline-archive');
   const stream = options.streamName ?? 'shardline-archive';
   const format = options.format ?? 'parquet';
   // Group into objects: (partition, copy index) → events.
@@ -63,55 +52,30 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<string
       o.events.push(a.event);
     }
   }
+  // Written through the local Firehose's own delivery path: the same names, prefixes and Parquet columns.
+  const config = resolveConfig({
+    archive: { bucket: options.bucket ?? 'shardline-archive', deliveryStreamName: stream, format },
+  });
   const files: string[] = [];
-  const tmp = mkdtempSync(join(tmpdir(), 'shardline-archive-'));
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
-  try {
-    await conn.run("SET TimeZone = 'UTC'");
-    for (const o of objects.values()) {
-      const dir = join(bucketDir, 'raw', `dt=${o.dt}`);
-      mkdirSync(dir, { recursive: true });
-      const lines = o.events.map((e) => encodeEnvelope(e)).join('\n');
-      if (format === 'json') {
-        const file = join(dir, objectName(stream, o.first, ''));
-        writeFileSync(file, o.events.map((e) => encodeEnvelope(e)).join(''));
-        files.push(file);
-        continue;
-      }
-      const src = join(tmp, `${randomUUID()}.jsonl`);
-      writeFileSync(src, `${lines}\n`);
-      const file = join(dir, objectName(stream, o.first, '.parquet'));
-      await conn.run(
-        `COPY (SELECT CAST(v AS INTEGER) AS v, eventId AS eventid, source AS source, type AS type,
-                CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts,
-                CAST(metrics AS MAP(VARCHAR, DOUBLE)) AS metrics, CAST(dims AS MAP(VARCHAR, VARCHAR)) AS dims
-              FROM read_json('${src}', format = 'newline_delimited',
-                columns = {v: 'INTEGER', eventId: 'VARCHAR', source: 'VARCHAR', type: 'VARCHAR', ts: 'VARCHAR',
-                           metrics: 'MAP(VARCHAR, DOUBLE)', dims: 'MAP(VARCHAR, VARCHAR)'}))
-         TO '${file}' (FORMAT parquet)`,
-      );
-      files.push(file);
-    }
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-    rmSync(tmp, { recursive: true, force: true });
+  for (const o of objects.values()) {
+    const records = o.events.map((e) => ({ data: Buffer.from(encodeEnvelope(e)), arrivalMs: o.first }));
+    files.push(...(await deliverObjects({ config, dataDir: options.dataDir, records })));
   }
   const byDt = new Map<string, QuarantineRecord[]>();
   for (const q of options.quarantine ?? []) {
     const dt = hourPartition(Date.parse(q.approximateArrivalTimestamp));
     byDt.set(dt, [...(byDt.get(dt) ?? []), q]);
   }
-  for (const [dt, records] of byDt) {
-    const dir = join(bucketDir, 'quarantine', `dt=${dt}`);
-    mkdirSync(dir, { recursive: true });
-    const file = join(
-      dir,
-      objectName('shardline-quarantine', Date.parse(records[0]!.approximateArrivalTimestamp), ''),
+  for (const records of byDt.values()) {
+    const arrivalMs = Date.parse(records[0]!.approximateArrivalTimestamp);
+    files.push(
+      ...(await deliverObjects({
+        config,
+        dataDir: options.dataDir,
+        stream: 'quarantine',
+        records: records.map((r) => ({ data: Buffer.from(`${JSON.stringify(r)}\n`), arrivalMs })),
+      })),
     );
-    writeFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    files.push(file);
   }
   return files;
 }

@@ -3,15 +3,12 @@
  * and an in-process dynalite with the aggregates table.
  */
 
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { dynamodbClient } from '../../common/aws.ts';
 import { type EnvelopeInput, encodeEnvelope } from '../../common/envelope.ts';
 import { ensureTable } from '../../infra/local/cloud.ts';
-
-const require = createRequire(import.meta.url);
+import { startDynamo } from '../../infra/local/emulators.ts';
 
 export const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
 
@@ -83,18 +80,6 @@ export function eventOf(
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 export interface TestDynamo {
   client: DynamoDBClient;
   endpoint: string;
@@ -104,23 +89,18 @@ export interface TestDynamo {
 
 /** An in-process dynalite with the aggregates table created. */
 export async function startTestDynamo(tableName = 'shardline-aggregates'): Promise<TestDynamo> {
-  const dynalite = require('dynalite') as (o: object) => import('node:http').Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const dynamo = await startDynamo();
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  const client = dynamodbClient({ region: 'us-east-1', maxAttempts: 2, endpoint });
+  const client = dynamodbClient({ region: 'us-east-1', maxAttempts: 2, endpoint: dynamo.endpoint });
   await ensureTable(client, tableName);
   return {
     client,
-    endpoint,
+    endpoint: dynamo.endpoint,
     tableName,
-    close: () =>
-      new Promise<void>((r) => {
-        client.destroy();
-        server.close(() => r());
-      }),
+    async close() {
+      client.destroy();
+      await dynamo.close();
+    },
   };
 }

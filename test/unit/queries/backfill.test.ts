@@ -1,19 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
-import { ensureTable } from '../../../infra/local/cloud.ts';
 import { encodeState } from '../../../processors/core/state.ts';
 import { BACKFILL_SK, backfill, closedRange } from '../../../queries/backfill.ts';
 import { reconcile } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
+import { startTestDynamo, type TestDynamo } from '../../helpers/factories.ts';
 import { putFoldedItems } from '../../helpers/processor.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -40,7 +37,7 @@ function makeEvents(): ShardlineEvent[] {
   });
 }
 
-let server: Server;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let dataDir: string;
@@ -63,17 +60,9 @@ async function scanTable(): Promise<string[]> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'backfill-test-'));
-  const dynalite = createRequire(import.meta.url)('dynalite') as (o: object) => Server;
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  dynamo = await startTestDynamo(config.table.name);
+  client = dynamo.client;
   doc = DynamoDBDocumentClient.from(client);
-  await ensureTable(client, config.table.name);
   await writeArchive({
     dataDir,
     events: [
@@ -89,8 +78,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await dynamo?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -1,20 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
-import { ensureTable } from '../../../infra/local/cloud.ts';
 import { stateFromAttribute } from '../../../processors/adapters/items.ts';
 import { addDistinctValue, addQuantileValues, encodeState } from '../../../processors/core/state.ts';
 import { readAggregates, readShardCheckpoints } from '../../../queries/aggregates.ts';
 import { compareAggregates, reconcile, rollupSql } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
+import { startTestDynamo, type TestDynamo } from '../../helpers/factories.ts';
 import { putFoldedItems } from '../../helpers/processor.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -43,7 +40,7 @@ function makeEvents(): ShardlineEvent[] {
   return out;
 }
 
-let server: Server;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let dataDir: string;
@@ -54,17 +51,9 @@ const future = { ...events[11]!, eventId: 'future-1' };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'reconcile-test-'));
-  const dynalite = createRequire(import.meta.url)('dynalite') as (o: object) => Server;
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  dynamo = await startTestDynamo(config.table.name);
+  client = dynamo.client;
   doc = DynamoDBDocumentClient.from(client);
-  await ensureTable(client, config.table.name);
 
   // Fold each shard's events as the processor would, one item per (aggregate, shard).
   for (const [s, shardId] of SHARDS.entries()) {
@@ -109,8 +98,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await dynamo?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
