@@ -116,7 +116,12 @@ export interface AggregateKey {
 
 /** `<rollup>#<window>#<dims>#<window start ISO>`: the DynamoDB partition key of an aggregate. */
 export function aggregateKey(k: AggregateKey): string {
-  return `${k.rollup}#${k.window}#${k.dims}#${new Date(k.windowStart).toISOString()}`;
+  return aggregateKeyWith(k, new Date(k.windowStart).toISOString());
+}
+
+/** {@link aggregateKey} with the window start already formatted (`iso`), for callers that share it. */
+export function aggregateKeyWith(k: AggregateKey, iso: string): string {
+  return `${k.rollup}#${k.window}#${k.dims}#${iso}`;
 }
 
 export function parseAggregateKey(pk: string): AggregateKey {

@@ -18,6 +18,7 @@ import {
   emptyState,
   encodeState,
   finalizeState,
+  mergeStateInto,
   mergeStates,
 } from '../../processors/core/state.ts';
 import { T0 } from '../helpers/factories.ts';
@@ -125,6 +126,22 @@ describe('with sketches inside, the aggregate state is still a commutative monoi
     fc.assert(
       fc.property(arbSketchState, arbSketchState, arbSketchState, (a, b, c) => {
         expect(finS(mergeStates(mergeStates(a, b), c))).toEqual(finS(mergeStates(a, mergeStates(b, c))));
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('merging in place (what the fold builds coarse windows with) equals merge, and leaves the source untouched', () => {
+    fc.assert(
+      fc.property(arbSketchState, arbSketchState, (a, b) => {
+        const expected = finS(mergeStates(a, b));
+        const source = encodeState(b);
+        const target = mergeStates(a, emptyState());
+        mergeStateInto(target, b);
+        expect(finS(target)).toEqual(expected);
+        // Nothing of the source is shared with the target afterwards.
+        addQuantileValues(target, ['temperature'], { temperature: 2 });
+        addDistinctValue(target, 'source', 'after');
+        expect(encodeState(b)).toBe(source);
       }),
       { numRuns: 60 },
     );

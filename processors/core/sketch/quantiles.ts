@@ -44,6 +44,11 @@ function mergeInto(target: AnySketch, src: AnySketch): void {
   if (src.max > target.max) target.max = src.max;
 }
 
+/** Merges `src` into `target` in place (`src` untouched). */
+export function mergeQuantileInto(target: QuantileSketch, src: QuantileSketch): void {
+  mergeInto(target, src);
+}
+
 export function mergeQuantileSketches(a: QuantileSketch, b: QuantileSketch): QuantileSketch {
   const out = emptyQuantileSketch();
   mergeInto(out, a);
