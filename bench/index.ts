@@ -47,7 +47,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const writes = await benchWrites(tiny ? { seconds: 2, naiveSample: 20 } : { seconds: quick ? 20 : 60 });
   log('pipeline...');
   const pipeline = await benchPipeline(
-    tiny ? { records: 200, markers: 1 } : { records: quick ? 10_000 : 50_000, markers: quick ? 10 : 30 },
+    tiny ? { records: 200, markers: 1 } : { records: quick ? 40_000 : 150_000, markers: quick ? 10 : 30 },
   );
   log('scans...');
   const scan = await benchScan(
@@ -110,8 +110,8 @@ export function formatBenchMarkdown(r: BenchReport): string {
     [
       `Pipeline end to end (local cloud, batch size ${f(r.pipeline.batchSize)})`,
       `${f(r.pipeline.recordsPerSec)} rec/s`,
-      `kinesalite ingest ceiling ${f(r.pipeline.emulatorCeilingRecordsPerSec)} rec/s`,
-      `${f(r.pipeline.ratio, 2)}× ceiling`,
+      `kinesalite ingest ceiling ${f(r.pipeline.emulatorCeilingRecordsPerSec)} rec/s (read ceiling ${f(r.pipeline.emulatorReadCeilingRecordsPerSec)} rec/s)`,
+      `${f(r.pipeline.ratio, 2)}× ceiling (bound with two consumers: ${f(r.pipeline.boundRatio, 2)}×)`,
     ],
     [
       'Produce → aggregate visible',

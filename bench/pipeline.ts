@@ -3,6 +3,11 @@
  * mapping has processed everything), beside the Kinesis emulator's own ingest ceiling measured in the same
  * run (PutRecords as fast as possible into a second stream of the same kinesalite, nothing reading it), and
  * produce → aggregate-visible latency of marker events (polling the aggregates table).
+ *
+ * It also reads the ceiling stream back (GetRecords as fast as possible) for the emulator's read ceiling:
+ * in the pipeline kinesalite serves every record three times on its one thread (written once, read by the
+ * event source mapping and by Firehose), so `1 / (1 + 2 × ingest / read)` bounds the ratio any pipeline
+ * with two consumers can reach against that emulator, however fast everything else is.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +16,10 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
@@ -32,6 +41,15 @@ export interface PipelineResult {
   batchSize: number;
   /** How fast `produce()` alone got the records into the stream (the rest of the time is processing). */
   produceRecordsPerSec: number;
+  /** GetRecords (Limit 10,000, every shard at once) reading the ceiling stream back, records/s. */
+  emulatorReadCeilingRecordsPerSec: number;
+  /**
+   * The highest `ratio` two consumers allow on one kinesalite: `1 / (1 + 2 × ceiling / read ceiling)`
+   * (the emulator writes each record once and serves it twice, on one thread).
+   */
+  boundRatio: number;
+  /** Whether the emulators ran on worker threads. */
+  emulatorThreads: boolean;
 }
 
 export interface PipelineBenchOptions {
@@ -44,6 +62,8 @@ export interface PipelineBenchOptions {
    * stream's realistic setting; the processor's writes then scale with the items a batch touches).
    */
   readonly batchSize?: number;
+  /** Run the emulators on worker threads (`LocalCloud`'s `emulatorThreads`). @default true */
+  readonly emulatorThreads?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,7 +75,8 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
   const batchSize = options.batchSize ?? 10_000;
   const config = resolveConfig({ eventSource: { batchSize } });
   const dataDir = mkdtempSync(join(tmpdir(), 'shardline-bench-pipeline-'));
-  const cloud = await LocalCloud.start({ config, dataDir });
+  const emulatorThreads = options.emulatorThreads ?? true;
+  const cloud = await LocalCloud.start({ config, dataDir, emulatorThreads });
   const kinesis = kinesisClient({ region: config.region });
   const dynamo = dynamodbClient({ region: config.region });
   try {
@@ -92,6 +113,7 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
       }),
     );
     const emulatorCeilingRecordsPerSec = (n * 1000) / (performance.now() - started);
+    const emulatorReadCeilingRecordsPerSec = await readCeiling(kinesis, ceilingStream, n);
 
     // 2. End to end: produce as fast as the producer can, until the mapping has processed everything.
     const t0 = performance.now();
@@ -175,6 +197,9 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
       markers,
       batchSize,
       produceRecordsPerSec: (n * 1000) / producedMs,
+      emulatorReadCeilingRecordsPerSec,
+      boundRatio: 1 / (1 + (2 * emulatorCeilingRecordsPerSec) / emulatorReadCeilingRecordsPerSec),
+      emulatorThreads,
     };
   } finally {
     kinesis.destroy();
@@ -182,4 +207,33 @@ export async function benchPipeline(options: PipelineBenchOptions = {}): Promise
     await cloud.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Reads every shard of `stream` from its start at once, as fast as GetRecords allows; records/s. */
+async function readCeiling(kinesis: KinesisClient, stream: string, expected: number): Promise<number> {
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  let read = 0;
+  const started = performance.now();
+  await Promise.all(
+    shards.map(async (shard) => {
+      let iterator = (
+        await kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: stream,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
+      while (iterator !== undefined) {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const got = out.Records?.length ?? 0;
+        read += got;
+        if (got === 0) break;
+        iterator = out.NextShardIterator;
+      }
+    }),
+  );
+  if (read !== expected) throw new Error(`pipeline bench: read ${read} records back, expected ${expected}`);
+  return (read * 1000) / (performance.now() - started);
 }

@@ -65,6 +65,12 @@ export interface LocalCloudOptions {
   readonly ingest?: boolean;
   /** Port of the ingest endpoint on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
   readonly ingestPort?: number;
+  /**
+   * Run kinesalite and dynalite on worker threads, each with its own event loop, so the emulators' work no
+   * longer holds up the mapping, the processor and the Firehose (and a second core gets used).
+   * @default false
+   */
+  readonly emulatorThreads?: boolean;
 }
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
@@ -166,9 +172,10 @@ export class LocalCloud {
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
     try {
-      const kinesis = await startKinesis({ dataDir });
+      const thread = options.emulatorThreads ?? false;
+      const kinesis = await startKinesis({ dataDir, thread });
       emulators.push(kinesis);
-      const dynamo = await startDynamo({ dataDir });
+      const dynamo = await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
       process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
       process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;

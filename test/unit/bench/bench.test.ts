@@ -17,7 +17,18 @@ describe('shardline bench', () => {
       num(r.writes[k]);
     expect(r.writes.writeRequests).toBeGreaterThan(0);
     expect(r.writes.naiveWriteRequests).toBeGreaterThan(r.writes.writeRequests);
-    for (const k of ['recordsPerSec', 'emulatorCeilingRecordsPerSec', 'ratio'] as const) num(r.pipeline[k]);
+    for (const k of [
+      'recordsPerSec',
+      'emulatorCeilingRecordsPerSec',
+      'ratio',
+      'emulatorReadCeilingRecordsPerSec',
+      'boundRatio',
+    ] as const)
+      num(r.pipeline[k]);
+    // The pipeline ran on emulator threads, and the bound is a ratio below 1 (three passes vs one).
+    expect(r.pipeline.emulatorThreads).toBe(true);
+    expect(r.pipeline.boundRatio).toBeGreaterThan(0);
+    expect(r.pipeline.boundRatio).toBeLessThan(1);
     num(r.pipeline.latencyMs.p50);
     num(r.pipeline.latencyMs.p99);
     for (const k of ['prunedBytes', 'fullScanBytes', 'gzipJsonBytes', 'reductionVsJson'] as const)

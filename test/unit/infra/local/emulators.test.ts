@@ -14,10 +14,10 @@ import { startDynamo, startKinesis } from '../../../../infra/local/emulators.ts'
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-describe('emulators', () => {
+describe.each([false, true])('emulators (worker thread: %s)', (thread) => {
   it('kinesalite listens on a free loopback port and persists streams under <dataDir>/kinesis', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'emu-k-'));
-    const first = await startKinesis({ dataDir });
+    const first = await startKinesis({ dataDir, thread });
     expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // Kinesis needs the project's HTTP/1.1 client; it takes its endpoint from the standard variable.
     process.env.AWS_ENDPOINT_URL_KINESIS = first.endpoint;
@@ -32,7 +32,7 @@ describe('emulators', () => {
     }
     c1.destroy();
     await first.close();
-    const second = await startKinesis({ dataDir });
+    const second = await startKinesis({ dataDir, thread });
     process.env.AWS_ENDPOINT_URL_KINESIS = second.endpoint;
     const c2 = kinesisClient();
     const out = await c2.send(new ListStreamsCommand({}));
@@ -61,22 +61,38 @@ describe('emulators', () => {
       c.destroy();
       return out.TableNames;
     };
-    const persisted = await startDynamo({ dataDir });
+    const persisted = await startDynamo({ dataDir, thread });
     await create(persisted.endpoint);
     await persisted.close();
-    const reopened = await startDynamo({ dataDir });
+    const reopened = await startDynamo({ dataDir, thread });
     expect(await list(reopened.endpoint)).toEqual(['kept']);
     await reopened.close();
-    const memory = await startDynamo();
+    const memory = await startDynamo({ thread });
     await create(memory.endpoint);
     await memory.close();
-    const memory2 = await startDynamo();
+    const memory2 = await startDynamo({ thread });
     expect(await list(memory2.endpoint)).toEqual([]);
     await memory2.close();
   });
 
   it('rejects an invalid port with the value received', async () => {
-    await expect(startKinesis({ port: 70_000 })).rejects.toThrow(/between 0 and 65535; received 70000/);
-    await expect(startKinesis({ port: 70_000 })).rejects.toBeInstanceOf(ServiceError);
+    await expect(startKinesis({ port: 70_000, thread })).rejects.toThrow(
+      /between 0 and 65535; received 70000/,
+    );
+    await expect(startKinesis({ port: 70_000, thread })).rejects.toBeInstanceOf(ServiceError);
+  });
+
+  it('reports a port already in use as a ServiceError naming the address', async () => {
+    const first = await startDynamo();
+    const port = Number(new URL(first.endpoint).port);
+    try {
+      const second = startDynamo({ port, thread });
+      await expect(second).rejects.toBeInstanceOf(ServiceError);
+      await expect(startDynamo({ port, thread })).rejects.toThrow(
+        new RegExp(`dynalite could not listen on 127\\.0\\.0\\.1:${port}`),
+      );
+    } finally {
+      await first.close();
+    }
   });
 });
