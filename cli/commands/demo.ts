@@ -121,6 +121,10 @@ export function register(program: Command): void {
     .option('--keep-data', 'keep what an earlier demo left in the data dir (default: start clean)')
     .option('--json', 'print the summary as JSON on stdout')
     .option(
+      '--emulator-threads',
+      'run kinesalite and dynalite on worker threads (about twice the throughput at high rates)',
+    )
+    .option(
       '--chaos',
       'inject faults (seeded by --seed): handler errors, timeouts, throttling, duplicates, a split and a merge',
     )
@@ -134,6 +138,7 @@ export function register(program: Command): void {
         seed: number;
         summaryJson?: string;
         keepData?: boolean;
+        emulatorThreads?: boolean;
         injectInvalid: number;
         dashboard?: boolean;
         port?: number;
@@ -163,6 +168,7 @@ export function register(program: Command): void {
           config,
           dataDir,
           log: (l) => (process.env.SHARDLINE_VERBOSE ? say(l) : undefined),
+          emulatorThreads: opts.emulatorThreads ?? false,
           ...chaos?.cloudOptions(),
         });
         let dashboard: { url: string; close(): Promise<void> } | undefined;
