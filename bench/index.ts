@@ -94,6 +94,12 @@ export function formatBenchMarkdown(r: BenchReport): string {
       `${f(r.processor.ratioToFloor, 2)}× floor; ${f(r.processor.speedupVsPerRecord, 1)}× per-record`,
     ],
     [
+      '  stages alone: decode+validate; fold (6 default rollups)',
+      `${f(r.processor.stages.decodeRecordsPerSec)} rec/s; ${f(r.processor.stages.foldRecordsPerSec)} rec/s`,
+      'floor',
+      `${f(r.processor.stages.decodeRecordsPerSec / r.processor.floorRecordsPerSec, 2)}×; ${f(r.processor.stages.foldRecordsPerSec / r.processor.floorRecordsPerSec, 2)}× floor`,
+    ],
+    [
       'DynamoDB write requests (1 s window)',
       `${f((r.writes.writeRequests * 1000) / r.writes.records, 1)} per 1,000 records`,
       `naive ${f((r.writes.naiveWriteRequests * 1000) / r.writes.records, 1)} per 1,000 records`,

@@ -24,6 +24,11 @@ export interface ProcessorResult {
   speedupVsPerRecord: number;
   batchRecords: number;
   rounds: number;
+  /**
+   * The subject's two stages timed alone in the same rounds, records/s: decode + validate
+   * (`decodeRecords`), and the fold of already decoded records (`foldBatch`). Where the time goes.
+   */
+  stages: { decodeRecordsPerSec: number; foldRecordsPerSec: number };
 }
 
 export interface ProcessorBenchOptions {
@@ -123,6 +128,10 @@ export async function benchProcessor(options: ProcessorBenchOptions = {}): Promi
   const floor: number[] = [];
   const subject: number[] = [];
   const perRecord: number[] = [];
+  const decodeOnly: number[] = [];
+  const foldOnly: number[] = [];
+  const decoded: FoldInput[] = [];
+  for (const o of decodeRecords(records, config.processing)) if (o.ok) decoded.push(o);
   const time = async (f: () => unknown): Promise<number> => {
     const t = performance.now();
     for (let i = 0; i < repeats; i++) await f();
@@ -132,6 +141,8 @@ export async function benchProcessor(options: ProcessorBenchOptions = {}): Promi
     floor.push(await time(() => floorPass(records)));
     subject.push(await time(() => subjectPass(records, config, rollups)));
     perRecord.push(await time(() => perRecordPass(event, config, rollups)));
+    decodeOnly.push(await time(() => decodeRecords(records, config.processing)));
+    foldOnly.push(await time(() => foldBatch(rollups, decoded)));
   }
   // Ratios are taken within each round (baseline and subject ran seconds apart), then the median.
   return {
@@ -142,5 +153,6 @@ export async function benchProcessor(options: ProcessorBenchOptions = {}): Promi
     speedupVsPerRecord: median(subject.map((s, i) => s / perRecord[i]!)),
     batchRecords,
     rounds,
+    stages: { decodeRecordsPerSec: median(decodeOnly), foldRecordsPerSec: median(foldOnly) },
   };
 }

@@ -9,9 +9,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ServiceError } from '../../common/errors.ts';
 
 const require = createRequire(import.meta.url);
@@ -166,7 +166,9 @@ async function startInThread(
   }
   if (first.port === undefined) {
     await worker.terminate();
-    throw new ServiceError(`${name} could not listen on ${host}:${port}: ${first.error ?? 'no port reported'}`);
+    throw new ServiceError(
+      `${name} could not listen on ${host}:${port}: ${first.error ?? 'no port reported'}`,
+    );
   }
   let closing: Promise<void> | undefined;
   return {

@@ -13,6 +13,8 @@ describe('shardline bench', () => {
       'speedupVsPerRecord',
     ] as const)
       num(r.processor[k]);
+    num(r.processor.stages.decodeRecordsPerSec);
+    num(r.processor.stages.foldRecordsPerSec);
     for (const k of ['records', 'writeRequests', 'naiveWriteRequests', 'reduction'] as const)
       num(r.writes[k]);
     expect(r.writes.writeRequests).toBeGreaterThan(0);
