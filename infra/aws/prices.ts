@@ -70,6 +70,13 @@ export const PRICES = {
     /** Standard queue, per million requests. */
     requestsPerMillion: 0.4,
   },
+  athena: {
+    /**
+     * SQL queries, per TB (2^40 bytes) scanned; scanned bytes are rounded up to whole MB with a 10 MB minimum
+     * per query (`queries/athena/pricing.ts` applies those rules).
+     */
+    perTBScanned: 5,
+  },
   flink: {
     /** Managed Service for Apache Flink, per KPU-hour (1 vCPU, 4 GB). */
     kpuHour: 0.11,

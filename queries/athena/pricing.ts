@@ -1,20 +1,21 @@
 /**
  * What an Athena query costs: the price of data scanned, with Athena's rounding rules.
  *
- * Price as of 2026-11-22, us-east-1, from https://aws.amazon.com/athena/pricing/ (SQL queries, per TB of
- * data scanned): "$5.00 per TB of data scanned ... rounded up to the nearest megabyte, with a 10 MB minimum
- * per query". Failed queries are not charged; cancelled queries are charged for what they scanned. The price
- * lives here rather than in infra/aws/prices.ts (another area's file); keep the two in step.
+ * The price is `PRICES.athena` in infra/aws/prices.ts (the one dated price list, also behind `shardline
+ * cost`), from https://aws.amazon.com/athena/pricing/ (SQL queries, per TB of data scanned): "$5.00 per TB
+ * of data scanned ... rounded up to the nearest megabyte, with a 10 MB minimum per query". Failed queries
+ * are not charged; cancelled queries are charged for what they scanned.
  *
  * Units are binary (1 MB = 2^20 bytes, 1 TB = 2^40 bytes), as AWS bills data volumes.
  */
+import { PRICES, PRICES_AS_OF, PRICES_REGION } from '../../infra/aws/prices.ts';
 
 /** Date the price below was read from the public pricing page. */
-export const ATHENA_PRICE_AS_OF = '2026-11-22';
+export const ATHENA_PRICE_AS_OF = PRICES_AS_OF;
 /** Where it was read. */
-export const ATHENA_PRICE_SOURCE = 'https://aws.amazon.com/athena/pricing/ (us-east-1, SQL queries)';
+export const ATHENA_PRICE_SOURCE = `https://aws.amazon.com/athena/pricing/ (${PRICES_REGION}, SQL queries)`;
 /** USD per TB (2^40 bytes) scanned. */
-export const ATHENA_USD_PER_TB = 5;
+export const ATHENA_USD_PER_TB = PRICES.athena.perTBScanned;
 /** Billing granularity: scanned bytes are rounded up to whole MB (2^20 bytes). */
 export const ATHENA_BILLING_UNIT_BYTES = 2 ** 20;
 /** Minimum billed per charged query: 10 MB. */
