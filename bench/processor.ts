@@ -114,7 +114,9 @@ export async function benchProcessor(options: ProcessorBenchOptions = {}): Promi
   const fleet = generateFleet({ records: batchRecords, devices: 1000, rate: 1000 });
   // A Lambda batch as the function receives it: one shard's records (Lambda never mixes shards in a batch),
   // parsed from the invoke payload's JSON by the runtime (flat strings, not ones built here by concatenation).
-  const event = JSON.parse(JSON.stringify(toEvent(fleet.map((r) => ({ ...r, shard: 0 }))))) as KinesisStreamEvent;
+  const event = JSON.parse(
+    JSON.stringify(toEvent(fleet.map((r) => ({ ...r, shard: 0 })))),
+  ) as KinesisStreamEvent;
   const records = event.Records;
   // Results must agree before anything is timed.
   const a = subjectPass(records, config, rollups);
