@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { formatBenchMarkdown, runBench } from '../../../bench/index.ts';
+import { BENCH_SECTIONS, type BenchSection, formatBenchMarkdown, runBench } from '../../../bench/index.ts';
 
 describe('shardline bench', () => {
   it('writes every key of the report on tiny inputs', async () => {
-    const r = await runBench({ tiny: true });
+    const report = await runBench({ tiny: true });
+    const r = {
+      processor: report.processor!,
+      writes: report.writes!,
+      pipeline: report.pipeline!,
+      scan: report.scan!,
+      memory: report.memory!,
+    };
+    expect(report.targets.map((t) => t.name.split(/[. ]/)[0])).toEqual([
+      'processor',
+      'processor',
+      'writes',
+      'pipeline',
+      'scan',
+      'memory',
+    ]);
     const num = (x: unknown) => expect(typeof x === 'number' && Number.isFinite(x)).toBe(true);
     for (const k of [
       'recordsPerSec',
@@ -38,6 +53,19 @@ describe('shardline bench', () => {
     expect(r.scan.fullScanBytes).toBeGreaterThanOrEqual(r.scan.prunedBytes);
     num(r.memory.peakRssMb);
     expect(r.memory.peakRssMb).toBeGreaterThan(0);
-    expect(formatBenchMarkdown(r)).toContain('| measure |');
+    expect(formatBenchMarkdown(report)).toContain('| measure |');
   }, 120_000);
+
+  it('runs only the sections named, and reports and tabulates only those', async () => {
+    const report = await runBench({ tiny: true, only: ['scan', 'memory'] });
+    expect(Object.keys(report).filter((k) => BENCH_SECTIONS.includes(k as BenchSection))).toEqual([
+      'scan',
+      'memory',
+    ]);
+    expect(report.targets.map((t) => t.name)).toEqual(['scan.reductionVsJson', 'memory.peakRssMb']);
+    const table = formatBenchMarkdown(report);
+    expect(table).toContain('Bytes scanned');
+    expect(table).not.toContain('Processor CPU');
+    await expect(runBench({ tiny: true, only: [] })).rejects.toThrow(/at least one section/);
+  }, 60_000);
 });
