@@ -146,14 +146,29 @@ async function startInThread(
     eval: true,
     workerData: { modulePath: require.resolve(name), serverOptions, host, port },
   });
+  // The worker's next message; an error or an exit before it rejects (so nothing waits on a dead worker).
   const reply = () =>
     new Promise<WorkerReply>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      worker.once('error', onError);
-      worker.once('message', (m: WorkerReply) => {
-        worker.off('error', onError);
+      const onError = (err: Error) => {
+        done();
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        done();
+        reject(new Error(`the worker exited (code ${code})`));
+      };
+      const onMessage = (m: WorkerReply) => {
+        done();
         resolve(m);
-      });
+      };
+      const done = () => {
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        worker.off('message', onMessage);
+      };
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.on('message', onMessage);
     });
   let first: WorkerReply;
   try {
