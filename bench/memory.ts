@@ -67,8 +67,7 @@ export async function benchMemory(options: { batchRecords?: number } = {}): Prom
           SHARDLINE_CONFIG: JSON.stringify(config),
           SHARDLINE_LOG_LEVEL: 'silent',
           NODE_OPTIONS: '',
-          // The handler loads aws-kinesis-agg with createRequire (left out of the bundle, as CDK's nodeModules).
-          NODE_PATH: join(here, '..', 'node_modules'),
+          // No NODE_PATH: the bundle must run on its own, as the deployed asset (no node_modules) does.
         },
         encoding: 'utf8',
         maxBuffer: 1 << 20,

@@ -6,7 +6,7 @@
  * exactly one outcome value; nothing here throws on bad data.
  */
 import { isUtf8 } from 'node:buffer';
-import { createRequire } from 'node:module';
+import aggregation from 'aws-kinesis-agg';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { ResolvedConfig } from '../../common/config.ts';
 import {
@@ -34,9 +34,10 @@ type Deaggregate = (
   computeChecksums: boolean,
   done: (err: Error | null | undefined, records?: KplUserRecord[]) => void,
 ) => void;
-const { deaggregateSync } = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  deaggregateSync: Deaggregate;
-};
+// A static import, so esbuild bundles the library into the Lambda asset (a createRequire call it leaves
+// alone, and the deployed function has no node_modules). Our own signature: the library's types describe
+// the record as the aws-sdk v2 shape.
+const deaggregateSync = aggregation.deaggregateSync as unknown as Deaggregate;
 
 const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
 

@@ -3,9 +3,7 @@
  * `AggregatedRecord`, 16-byte MD5. We size records ourselves in UTF-8 bytes (the library counts partition
  * keys in UTF-16 units) so an aggregate never exceeds the configured record limit.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import aggregation from 'aws-kinesis-agg';
 
 interface AggUserRecord {
   partitionKey: string;
@@ -25,7 +23,8 @@ interface RecordAggregatorInstance {
   length(): number;
 }
 
-const { RecordAggregator } = require('aws-kinesis-agg') as {
+// A static import, so esbuild bundles the library into the ingest Lambda (it has no node_modules).
+const { RecordAggregator } = aggregation as unknown as {
   RecordAggregator: new () => RecordAggregatorInstance;
 };
 
