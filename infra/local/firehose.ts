@@ -167,12 +167,15 @@ export async function deliverObjects(options: {
       : archiveStreamSpec(config, options.region ?? 'us-east-1', 0);
   const writer = new ObjectWriter(options.dataDir);
   const paths: string[] = [];
+  // The latest arrival (a loop: spreading a large batch into Math.max overflows the call stack).
+  let lastArrivalMs = Number.NEGATIVE_INFINITY;
+  for (const r of options.records) if (r.arrivalMs > lastArrivalMs) lastArrivalMs = r.arrivalMs;
   const stream = new DeliveryStream(
     // One object per call: no size or interval cut while adding.
     { ...spec, hints: { sizeMiB: 128, intervalSeconds: 900 } },
     {
       writer,
-      now: () => Math.max(...options.records.map((r) => r.arrivalMs)),
+      now: () => lastArrivalMs,
       log: () => {},
       onDelivered: (batch) => {
         paths.push(...batch.paths);

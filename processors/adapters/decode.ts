@@ -153,7 +153,6 @@ export function decodeRecords(
       out.push(judge(scratch, n, true, base, seqOk, lateMs, futureMs));
       continue;
     }
-    const raw = Buffer.from(scratch.subarray(0, n));
     let users: KplUserRecord[] | undefined;
     let failure: Error | null | undefined;
     deaggregateSync(
@@ -170,7 +169,7 @@ export function decodeRecords(
         origin: base,
         reason: 'kpl_invalid',
         detail: `KPL aggregated record could not be deaggregated: ${failure?.message ?? 'no records'}`,
-        data: raw,
+        data: Buffer.from(scratch.subarray(0, n)),
         eventId: null,
       });
       continue;

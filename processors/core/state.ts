@@ -12,7 +12,7 @@
  * (quantiles equal bit for bit whatever the merge order) and HLL merges are unions / register maxima.
  */
 import type { Stat } from '../../common/config.ts';
-import { addToPartials, mergePartials, roundPartials } from './fsum.ts';
+import { addToPartials, roundPartials } from './fsum.ts';
 import { addToHll, decodeHll, emptyHll, encodeHll, estimateHll, type Hll, mergeHll } from './sketch/hll.ts';
 import {
   addQuantile,
@@ -127,40 +127,15 @@ function copyMetric(m: MetricState): MetricState {
 
 /** The merge of two states (a new object sharing nothing with the inputs; inputs untouched). */
 export function mergeStates(a: AggState, b: AggState): AggState {
-  const metrics: Record<string, MetricState> = {};
-  for (const [name, m] of Object.entries(a.metrics)) metrics[name] = copyMetric(m);
-  for (const [name, m] of Object.entries(b.metrics)) {
-    const cur = metrics[name];
-    if (cur === undefined) metrics[name] = copyMetric(m);
-    else {
-      cur.count += m.count;
-      cur.sum = mergePartials(cur.sum, m.sum);
-      cur.min = Math.min(cur.min, m.min);
-      cur.max = Math.max(cur.max, m.max);
-      if (m.q !== undefined) {
-        cur.q =
-          cur.q === undefined
-            ? mergeQuantileSketches(m.q, emptyQuantileSketch())
-            : mergeQuantileSketches(cur.q, m.q);
-      }
-    }
-  }
-  const out: AggState = { count: a.count + b.count, metrics };
-  if (a.distinct !== undefined || b.distinct !== undefined) {
-    const distinct: Record<string, Hll> = {};
-    for (const [f, h] of Object.entries(a.distinct ?? {})) distinct[f] = cloneHll(h);
-    for (const [f, h] of Object.entries(b.distinct ?? {})) {
-      const cur = distinct[f];
-      distinct[f] = cur === undefined ? cloneHll(h) : mergeHll(cur, h);
-    }
-    out.distinct = distinct;
-  }
+  const out = emptyState();
+  mergeStateInto(out, a);
+  mergeStateInto(out, b);
   return out;
 }
 
 /**
- * Merges `src` into `target` in place (`src` untouched, nothing shared with it afterwards): the same value
- * as {@link mergeStates}, without copying `target`. The fold uses it to build coarse windows from fine ones.
+ * Merges `src` into `target` in place (`src` untouched, nothing shared with it afterwards). The fold builds
+ * coarse windows from fine ones with it; {@link mergeStates} is it applied to a fresh state.
  */
 export function mergeStateInto(target: AggState, src: AggState): void {
   target.count += src.count;
