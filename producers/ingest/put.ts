@@ -9,7 +9,7 @@ import {
   chunkRequests,
   classifyRequestError,
   entryBytes,
-  RETRYABLE_ENTRY_CODES,
+  entryFailure,
 } from '../sdk/batching.ts';
 import { MIB } from '../sdk/options.ts';
 import type { IngestRecord } from './body.ts';
@@ -87,15 +87,13 @@ export async function putRecordsAll(
         );
         const results = out.Records ?? [];
         chunk.forEach((r, i) => {
-          const res = results[i];
-          if (res?.SequenceNumber !== undefined && res.ErrorCode === undefined) {
+          const failure = entryFailure(results[i]);
+          if (failure === undefined) {
             accepted++;
             return;
           }
-          const code = res?.ErrorCode ?? 'MissingResult';
-          if (!last && RETRYABLE_ENTRY_CODES.has(code)) next.push(r);
-          else
-            failed.push({ index: r.index, code, message: res?.ErrorMessage ?? 'no result for this entry' });
+          if (!last && failure.retryable) next.push(r);
+          else failed.push({ index: r.index, code: failure.code, message: failure.message });
         });
       } catch (err) {
         const kind = classifyRequestError(err);

@@ -106,6 +106,22 @@ export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set([
   'KMSThrottlingException',
 ]);
 
+/**
+ * How one PutRecords result entry failed, or undefined when it succeeded. A missing entry (a response with
+ * fewer results than records) is `MissingResult`, retryable: the record was not acknowledged.
+ */
+export function entryFailure(
+  result: { SequenceNumber?: string; ErrorCode?: string; ErrorMessage?: string } | undefined,
+): { code: string; message: string; retryable: boolean } | undefined {
+  if (result?.SequenceNumber !== undefined && result.ErrorCode === undefined) return undefined;
+  const code = result?.ErrorCode ?? 'MissingResult';
+  return {
+    code,
+    message: result?.ErrorMessage ?? 'no result for this entry',
+    retryable: code === 'MissingResult' || RETRYABLE_ENTRY_CODES.has(code),
+  };
+}
+
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
   'LimitExceededException',

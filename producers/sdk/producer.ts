@@ -10,8 +10,8 @@ import {
   checkRecord,
   classifyRequestError,
   entryBytes,
+  entryFailure,
   explicitHashKeyOf,
-  RETRYABLE_ENTRY_CODES,
   randomPartitionKey,
   utf8,
   utf8Length,
@@ -379,14 +379,13 @@ export class Producer {
     const succeeded: Entry[] = [];
     entries.forEach((e, i) => {
       e.attempts++;
-      const r = results[i];
-      if (r === undefined || r.SequenceNumber === undefined || r.ErrorCode !== undefined) {
-        const code = r?.ErrorCode ?? 'MissingResult';
-        if (code === 'ProvisionedThroughputExceededException') this.counters.throttled++;
-        const retryable = RETRYABLE_ENTRY_CODES.has(code) || code === 'MissingResult';
-        this.retryOrFail(e, code, r?.ErrorMessage ?? 'no result for this entry', retryable);
+      const failure = entryFailure(results[i]);
+      if (failure !== undefined) {
+        if (failure.code === 'ProvisionedThroughputExceededException') this.counters.throttled++;
+        this.retryOrFail(e, failure.code, failure.message, failure.retryable);
         return;
       }
+      const r = results[i]!; // acknowledged: entryFailure found its sequence number
       succeeded.push(e);
       this.counters.sent += e.records.length;
       this.counters.bytes += e.data.byteLength;
