@@ -166,7 +166,7 @@ export function formatBenchMarkdown(r: BenchReport): string {
     rows.push([
       `Handler peak RSS (${f(m.batchRecords)}-record batch)`,
       `${f(m.peakRssMb)} MB`,
-      `Lambda memory ${m.lambdaMemoryMb} MB`,
+      `target: fits a ${m.lambdaMemoryMb} MB Lambda`,
       `${f((m.peakRssMb / m.lambdaMemoryMb) * 100)} % of it`,
     ]);
   }

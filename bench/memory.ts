@@ -19,6 +19,7 @@ export interface MemoryResult {
   peakRssMb: number;
   batchRecords: number;
   batchBytes: number;
+  /** The memory the handler must fit in (the target; the stack itself deploys more by default). */
   lambdaMemoryMb: number;
 }
 

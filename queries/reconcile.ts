@@ -33,7 +33,7 @@ import { encodeDims } from '../processors/core/rollup.ts';
 import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
 import { type FinalMetric, quantileStats } from '../processors/core/state.ts';
-import { type AggregateRow, dimNames, readAggregates } from './aggregates.ts';
+import { type AggregateRow, dimNames, findRollup, readAggregates } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 
 /** Default relative tolerance of sums (relative to the sum of absolute values). */
@@ -371,14 +371,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   if (!(tol >= 0 && tol <= 1e-3))
     throw new UsageError(`sumTolerance must be between 0 and 0.001; received ${tol}`);
   const names = options.rollups ?? config.rollups.map((r) => r.name);
-  const rollups = names.map((n) => {
-    const r = config.rollups.find((x) => x.name === n);
-    if (!r)
-      throw new UsageError(
-        `rollup must be one of ${config.rollups.map((x) => x.name).join(', ')}; received ${describeValue(n)}`,
-      );
-    return r;
-  });
+  const rollups = names.map((n) => findRollup(config, n));
   const engine = await DuckDbEngine.open({ dataDir: options.dataDir, config });
   let windowsChecked = 0;
   let bytesScanned = 0;

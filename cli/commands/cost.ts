@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { type CostEstimate, estimateMonthlyCost } from '../../infra/aws/cost.ts';
+import { PRICES } from '../../infra/aws/prices.ts';
 import { formatTable, loadConfig, printJson } from '../shared.ts';
 
 interface CostOptions {
@@ -52,7 +53,7 @@ export function formatEstimate(e: CostEstimate): string {
     '',
     ...e.lines.map((l) => `  ${l.service}: ${l.note}`),
     '',
-    `Not included: Athena scans ($5/TB), DynamoDB storage, data transfer, free tiers. Source: ${e.source}.`,
+    `Not included: Athena scans ($${PRICES.athena.perTBScanned}/TB), DynamoDB storage, data transfer, free tiers. Source: ${e.source}.`,
   ].join('\n');
 }
 

@@ -27,7 +27,7 @@ const stream = new kinesis.Stream(stack, 'Stream', {
   shardCount: 2,
   encryption: kinesis.StreamEncryption.MANAGED,
 });
-const ingest = new IngestApi(stack, 'Ingest', { stream, rateLimit: 250, burstLimit: 500 });
+new IngestApi(stack, 'Ingest', { stream, rateLimit: 250, burstLimit: 500 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth(); // throws on any unacknowledged cdk-nag finding
 const template = Template.fromStack(stack);
@@ -133,7 +133,6 @@ describe('IngestApi', () => {
     expect(t).toContain('"PartitionKey": "$util.escapeJavaScript($r.source)"');
     expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('$context.responseOverride.status = 503');
     expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('"accepted": $accepted');
-    expect(ingest.url).toBeDefined();
   });
 
   it('rejects throttling settings out of range, naming the value', () => {
