@@ -10,10 +10,8 @@ import { type ResolvedConfig, type RollupInput, resolveConfig } from '../common/
 import { ensureTable } from '../infra/local/cloud.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
 import { decodeRecords } from '../processors/adapters/decode.ts';
-import { aggregateCodec, checkpointCodec } from '../processors/adapters/items.ts';
-import { FencedStore } from '../processors/adapters/store.ts';
 import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
-import { createProcessor } from '../processors/handler.ts';
+import { createProcessor, processorStores } from '../processors/handler.ts';
 import { type BenchRecord, emulatorCredentials, generateFleet, toEvent } from './data.ts';
 
 /** Dashboard rollups: per site (8 sites × 3 metrics) and per event type, 1-minute and 1-hour windows. */
@@ -187,11 +185,7 @@ async function scenario(
     const sink = { send: async () => ({ failed: [], requests: 0 }) };
     const processor = createProcessor({
       config,
-      aggregates: new FencedStore(
-        { client, tableName: config.table.name },
-        aggregateCodec(config.table.ttlDays),
-      ),
-      checkpoints: new FencedStore({ client, tableName: config.table.name }, checkpointCodec()),
+      ...processorStores(client, config.table.name, config.table.ttlDays),
       quarantine: sink,
     });
     let from = 1;

@@ -11,8 +11,10 @@
  * - `SHARDLINE_TABLE`, `SHARDLINE_QUARANTINE_STREAM`: override the names in the config.
  * - Endpoints: the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_FIREHOSE`.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamodbClient, firehoseClient } from '../common/aws.ts';
 import { type ResolvedConfig, resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
@@ -41,6 +43,22 @@ export interface ProcessorDeps {
   quarantine: Pick<QuarantineSink, 'send'>;
   now?: () => number;
   log?: (level: 'debug' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+/**
+ * The processor's two fenced stores on one DynamoDB client and table (aggregate items and shard
+ * checkpoints live side by side): how the Lambda, the chaos run, the benchmarks and the tests all build them.
+ */
+export function processorStores(
+  client: DynamoDBClient,
+  tableName: string,
+  ttlDays: ResolvedConfig['table']['ttlDays'],
+  now?: () => number,
+): Pick<ProcessorDeps, 'aggregates' | 'checkpoints'> {
+  return {
+    aggregates: new FencedStore({ client, tableName }, aggregateCodec(ttlDays, now)),
+    checkpoints: new FencedStore({ client, tableName }, checkpointCodec(now)),
+  };
 }
 
 /** What one invocation did, for logs, metrics, tests and benchmarks. */
@@ -220,8 +238,7 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
     : undefined;
   const processor = createProcessor({
     config,
-    aggregates: new FencedStore({ client: ddb, tableName }, aggregateCodec(config.table.ttlDays)),
-    checkpoints: new FencedStore({ client: ddb, tableName }, checkpointCodec()),
+    ...processorStores(ddb, tableName, config.table.ttlDays),
     quarantine: new QuarantineSink({
       client: firehoseClient({ region: env.AWS_REGION ?? config.region }),
       deliveryStreamName: env.SHARDLINE_QUARANTINE_STREAM ?? config.quarantine.deliveryStreamName,

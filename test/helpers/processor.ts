@@ -10,11 +10,9 @@ import { SHARDS_PK } from '../../common/table.ts';
 import {
   aggregateCodec,
   aggregatePending,
-  checkpointCodec,
   countersFromItem,
   stateFromAttribute,
 } from '../../processors/adapters/items.ts';
-import { FencedStore } from '../../processors/adapters/store.ts';
 import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
 import { toPosition } from '../../processors/core/position.ts';
 import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
@@ -25,7 +23,7 @@ import {
   finalizeState,
   mergeStates,
 } from '../../processors/core/state.ts';
-import { createProcessor, type ProcessorHandler } from '../../processors/handler.ts';
+import { createProcessor, type ProcessorHandler, processorStores } from '../../processors/handler.ts';
 
 export interface RecordingSink {
   records: QuarantineRecord[];
@@ -51,11 +49,7 @@ export function testProcessor(
 ): ProcessorHandler {
   return createProcessor({
     config,
-    aggregates: new FencedStore(
-      { client, tableName: config.table.name },
-      aggregateCodec(config.table.ttlDays, now),
-    ),
-    checkpoints: new FencedStore({ client, tableName: config.table.name }, checkpointCodec(now)),
+    ...processorStores(client, config.table.name, config.table.ttlDays, now),
     quarantine: sink,
     now,
   });

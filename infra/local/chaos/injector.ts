@@ -10,10 +10,8 @@ import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ShardlineError } from '../../../common/errors.ts';
-import { aggregateCodec, checkpointCodec } from '../../../processors/adapters/items.ts';
 import { QuarantineSink } from '../../../processors/adapters/quarantine.ts';
-import { FencedStore } from '../../../processors/adapters/store.ts';
-import { createProcessor, type ProcessorHandler } from '../../../processors/handler.ts';
+import { createProcessor, type ProcessorHandler, processorStores } from '../../../processors/handler.ts';
 import { createRng, type Rng } from '../../../producers/scenarios/prng.ts';
 import type { KinesisHandler } from '../esm.ts';
 import { addWireFaults, DYNAMODB_ERRORS, KINESIS_ERRORS, type WireFault } from './middleware.ts';
@@ -227,8 +225,7 @@ export class FaultInjector {
     const tableName = config.table.name;
     return createProcessor({
       config,
-      aggregates: new FencedStore({ client: ddb, tableName }, aggregateCodec(config.table.ttlDays)),
-      checkpoints: new FencedStore({ client: ddb, tableName }, checkpointCodec()),
+      ...processorStores(ddb, tableName, config.table.ttlDays),
       quarantine: new QuarantineSink({
         client: firehose,
         deliveryStreamName: config.quarantine.deliveryStreamName,
