@@ -25,16 +25,6 @@ export class ConfigError extends ShardlineError {
   }
 }
 
-/** A record could not be decoded into an envelope. Carries the machine-readable quarantine reason. */
-export class DecodeError extends ShardlineError {
-  /** Machine-readable reason, e.g. `invalid_json` (see {@link QuarantineReason}). */
-  readonly reason: string;
-  constructor(reason: string, message: string) {
-    super('DECODE_FAILED', message);
-    this.reason = reason;
-  }
-}
-
 /** A call to an AWS service (or its local emulator) failed after its retries. */
 export class ServiceError extends ShardlineError {
   constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {

@@ -12,50 +12,6 @@ export const SHARDS_PK = '_shards';
 export const RANGE_INDEX = 'byRollupTime';
 export const TTL_ATTRIBUTE = 'ttl';
 
-/** Attribute names of an aggregate item. */
-export interface AggregateItem {
-  pk: string;
-  /** Shard id that wrote this partial item. */
-  sk: string;
-  rollup: string;
-  window: string;
-  /** Encoded dims (`encodeDims`). */
-  dims: string;
-  /** Window start, epoch ms UTC. */
-  windowStart: number;
-  /** Events folded (also inside `state`, duplicated here for operators and cheap projections). */
-  count: number;
-  /** `encodeState(AggState)`: exact JSON. */
-  state: string;
-  /** Position (fixed-width sequence number) of the last record folded in: the exactly-once fence. */
-  wm: string;
-  gpk: string;
-  gsk: string;
-  /** Expiry, epoch seconds (DynamoDB TTL). */
-  ttl: number;
-  updatedAt: number;
-}
-
-/** Attribute names of a shard checkpoint item. */
-export interface ShardCheckpointItem {
-  pk: typeof SHARDS_PK;
-  sk: string;
-  /** Valid events folded into rollups. */
-  aggregated: number;
-  /** Records quarantined (distinct by shard and position), late ones included. */
-  quarantined: number;
-  /** Of those, quarantined as late. */
-  late: number;
-  /** Kinesis records (before KPL deaggregation). */
-  records: number;
-  /** Quarantine counts by reason, JSON `{reason: n}`. */
-  reasons: string;
-  wm: string;
-  /** Arrival time (epoch ms) of the last record processed. */
-  lastArrival: number;
-  updatedAt: number;
-}
-
 /** Key schema and indexes in SDK `CreateTable` terms (on-demand billing). */
 export function tableDefinition(tableName: string) {
   return {

@@ -71,13 +71,6 @@ export type DecodeOutcome =
       readonly eventId: string | null;
     };
 
-/** `shardId-000000000006:4959...` → `shardId-000000000006`. */
-export function shardIdOf(record: KinesisStreamRecord): string {
-  const id = record.eventID ?? '';
-  const i = id.lastIndexOf(':');
-  return i > 0 ? id.slice(0, i) : 'shardId-unknown';
-}
-
 function isKpl(buf: Buffer, length: number): boolean {
   return (
     length > 20 &&
@@ -88,7 +81,7 @@ function isKpl(buf: Buffer, length: number): boolean {
   );
 }
 
-/** `0|[1-9]\d{0,128}` (`isSequenceNumber`), without a regular expression: it runs once per record. */
+/** `0|[1-9]\d{0,128}` (what `toPosition` accepts), without a regular expression: it runs once per record. */
 function validSequence(seq: string): boolean {
   const n = seq.length;
   if (n === 0 || n > POSITION_WIDTH) return false;

@@ -85,11 +85,6 @@ export class FencedStore<S> {
     this.#codec = codec;
   }
 
-  /** Forgets cached states (a cold start). */
-  clearCache(): void {
-    this.#cache.clear();
-  }
-
   async write(pending: readonly PendingWrite<S>[]): Promise<WriteOutcome<S>> {
     const requests = { reads: 0, writes: 0 };
     const failed: PendingWrite<S>[] = [];

@@ -6,10 +6,6 @@
 export const POSITION_WIDTH = 129;
 const SEQ_RE = /^(0|[1-9]\d{0,128})$/;
 
-export function isSequenceNumber(seq: string): boolean {
-  return SEQ_RE.test(seq);
-}
-
 /** Fixed-width form of a sequence number: compares as a string exactly as the numbers compare. */
 export function toPosition(sequenceNumber: string): string {
   if (!SEQ_RE.test(sequenceNumber)) {

@@ -96,11 +96,6 @@ export class DeliveryStream {
     this.#converter = spec.format === 'parquet' ? recordConverter(spec.columns ?? []) : null;
   }
 
-  /** Records waiting in the open buffer. */
-  get buffered(): number {
-    return this.#records.length;
-  }
-
   /** Adds a record; delivers buffers the size hint closes. */
   add(record: BufferedRecord): void {
     const plan = planAppend(
@@ -125,11 +120,6 @@ export class DeliveryStream {
   async flush(): Promise<void> {
     this.#cut('flush');
     await this.#chain;
-  }
-
-  /** Waits for deliveries in flight (without cutting the open buffer). */
-  idle(): Promise<void> {
-    return this.#chain;
   }
 
   #cut(reason: DeliveryReason): void {
