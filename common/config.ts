@@ -30,12 +30,16 @@ export type Stat = BasicStat | QuantileStat | DistinctStat;
 const STAT_RE =
   /^(count|sum|min|max|p(100|\d{1,2}(\.\d{1,3})?)|distinct:(source|type|eventId|dims\.[A-Za-z_][A-Za-z0-9_]*))$/;
 
-/** Quantiles (in [0, 1]) a rollup's stats ask for, ascending. */
-export function quantilesOf(stats: readonly Stat[]): number[] {
-  return stats
-    .filter((s): s is QuantileStat => /^p\d/.test(s))
-    .map((s) => Number((Number(s.slice(1)) / 100).toPrecision(12)))
-    .sort((a, b) => a - b);
+/** The quantile stats a rollup asks for with their quantile in [0, 1], ascending: `[['p99', 0.99], ...]`. */
+export function quantileStats(stats: readonly Stat[]): [QuantileStat, number][] {
+  const out: [QuantileStat, number][] = [];
+  for (const s of stats) {
+    if (!/^p\d/.test(s)) continue;
+    const label = s as QuantileStat;
+    if (out.some(([l]) => l === label)) continue;
+    out.push([label, Number((Number(s.slice(1)) / 100).toPrecision(12))]);
+  }
+  return out.sort((x, y) => x[1] - y[1]);
 }
 
 /** Fields whose distinct values a rollup's stats count (`source`, `type`, `eventId`, `dims.<name>`). */
@@ -333,7 +337,7 @@ export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig 
         `  rollups[${i}].stats: a rollup without metrics can only count (and count distinct values); received ${r.stats.join(',')}`,
       );
     }
-    if (quantilesOf(r.stats).length > 0 && r.metrics.length > MAX_QUANTILE_METRICS) {
+    if (quantileStats(r.stats).length > 0 && r.metrics.length > MAX_QUANTILE_METRICS) {
       problems.push(
         `  rollups[${i}].metrics: a rollup with quantile stats keeps one sketch per metric and must have at most ${MAX_QUANTILE_METRICS} metrics (to stay within DynamoDB's 400 KB item limit); received ${r.metrics.length}`,
       );

@@ -5,13 +5,13 @@
  */
 import {
   distinctFieldsOf,
+  quantileStats,
   type ResolvedConfig,
   type RollupConfig,
   WINDOW_MS,
   type WindowSize,
 } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
-import { quantileStats } from '../processors/core/state.ts';
 import { dimNames } from '../queries/aggregates.ts';
 
 /** Most windows one series request may span. */

@@ -23,6 +23,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   distinctFieldsOf,
+  quantileStats,
   type ResolvedConfig,
   type RollupConfig,
   WINDOW_MS,
@@ -32,7 +33,7 @@ import { describeValue, UsageError } from '../common/errors.ts';
 import { encodeDims } from '../processors/core/rollup.ts';
 import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
-import { type FinalMetric, quantileStats } from '../processors/core/state.ts';
+import type { FinalMetric } from '../processors/core/state.ts';
 import { type AggregateRow, dimNames, findRollup, readAggregates } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 

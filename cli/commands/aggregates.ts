@@ -2,9 +2,8 @@
  * `shardline aggregates --rollup NAME`: reads merged windowed aggregates from DynamoDB.
  */
 import type { Command } from 'commander';
-import { WINDOWS, type WindowSize } from '../../common/config.ts';
+import { quantileStats, WINDOWS, type WindowSize } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
-import { quantileStats } from '../../processors/core/state.ts';
 import { findRollup, readAggregates } from '../../queries/aggregates.ts';
 import { openDynamo } from '../../queries/local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';

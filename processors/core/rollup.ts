@@ -6,7 +6,7 @@
  * with readers and with reconcile.
  */
 import type { RollupConfig, WindowSize } from '../../common/config.ts';
-import { distinctFieldsOf, quantilesOf, WINDOW_MS } from '../../common/config.ts';
+import { distinctFieldsOf, quantileStats, WINDOW_MS } from '../../common/config.ts';
 import type { ShardlineEvent } from '../../common/envelope.ts';
 
 export interface CompiledRollup {
@@ -64,7 +64,7 @@ export function compileRollup(config: RollupConfig): CompiledRollup {
     name: config.name,
     metrics,
     windows: config.windows.map((size) => ({ size, ms: WINDOW_MS[size] })),
-    quantiles: metrics.length > 0 && quantilesOf(config.stats).length > 0,
+    quantiles: metrics.length > 0 && quantileStats(config.stats).length > 0,
     distinct: distinctFieldsOf(config.stats).map(distinctField),
     matches:
       type === '*'

@@ -11,7 +11,7 @@
  * boundaries and shard merge order cannot change any result: exact parts are exact, DDSketch bins add
  * (quantiles equal bit for bit whatever the merge order) and HLL merges are unions / register maxima.
  */
-import type { Stat } from '../../common/config.ts';
+import { quantileStats, type Stat } from '../../common/config.ts';
 import { addToPartials, roundPartials } from './fsum.ts';
 import { addToHll, decodeHll, emptyHll, encodeHll, estimateHll, type Hll, mergeHll } from './sketch/hll.ts';
 import {
@@ -163,18 +163,6 @@ export function mergeStateInto(target: AggState, src: AggState): void {
       target.distinct[f] = cur === undefined ? cloneHll(h) : mergeHll(cur, h);
     }
   }
-}
-
-/** The quantile stats among `stats` with their quantile in [0, 1]: `[['p99', 0.99], ...]`. */
-export function quantileStats(stats: readonly Stat[]): [`p${string}`, number][] {
-  const out: [`p${string}`, number][] = [];
-  for (const s of stats) {
-    if (!/^p\d/.test(s)) continue;
-    const label = s as `p${string}`;
-    if (out.some(([l]) => l === label)) continue;
-    out.push([label, Number((Number(s.slice(1)) / 100).toPrecision(12))]);
-  }
-  return out.sort((x, y) => x[1] - y[1]);
 }
 
 /**

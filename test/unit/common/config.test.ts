@@ -70,14 +70,18 @@ describe('resolveConfig', () => {
 
 describe('sketch statistics', () => {
   it('accepts quantiles and distinct counts and lists them', async () => {
-    const { distinctFieldsOf, quantilesOf } = await import('../../../common/config.ts');
+    const { distinctFieldsOf, quantileStats } = await import('../../../common/config.ts');
     const c = resolveConfig({
       rollups: [
         { name: 'lat', metrics: ['latency'], stats: ['count', 'p50', 'p99', 'p99.9'] },
         { name: 'devices', stats: ['count', 'distinct:source', 'distinct:dims.site'] },
       ],
     });
-    expect(quantilesOf(c.rollups[0]!.stats)).toEqual([0.5, 0.99, 0.999]);
+    expect(quantileStats(c.rollups[0]!.stats)).toEqual([
+      ['p50', 0.5],
+      ['p99', 0.99],
+      ['p99.9', 0.999],
+    ]);
     expect(distinctFieldsOf(c.rollups[1]!.stats)).toEqual(['source', 'dims.site']);
   });
 

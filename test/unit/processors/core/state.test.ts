@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_DISTINCT_FIELDS,
   MAX_QUANTILE_METRICS,
+  quantileStats,
   type RollupInput,
   resolveConfig,
 } from '../../../../common/config.ts';
@@ -20,7 +21,6 @@ import {
   encodeState,
   finalizeState,
   mergeStates,
-  quantileStats,
 } from '../../../../processors/core/state.ts';
 import { T0 } from '../../../helpers/factories.ts';
 
