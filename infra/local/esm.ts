@@ -12,7 +12,6 @@ import {
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
@@ -31,6 +30,7 @@ import {
   type RecordOrigin,
   toLambdaEvent,
 } from './private/event.ts';
+import { listShards } from './private/kinesis.ts';
 import { type MappingState, StateStore } from './private/state.ts';
 
 /**
@@ -272,19 +272,8 @@ export class EventSourceMapping {
     this.#discoveryLoop = this.#discoverLoop();
   }
 
-  async #listShards(): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await this.options.kinesis.send(
-        new ListShardsCommand(
-          nextToken === undefined ? { StreamName: this.options.streamName } : { NextToken: nextToken },
-        ),
-      );
-      shards.push(...(out.Shards ?? []));
-      nextToken = out.NextToken;
-    } while (nextToken !== undefined);
-    return shards;
+  #listShards(): Promise<Shard[]> {
+    return listShards(this.options.kinesis, this.options.streamName);
   }
 
   /** Creates pollers for shards not seen yet; returns them. */

@@ -3,14 +3,13 @@
  * open shards. Real Kinesis API calls (kinesalite implements SplitShard and MergeShards).
  */
 import {
-  DescribeStreamSummaryCommand,
   type KinesisClient,
-  ListShardsCommand,
   MergeShardsCommand,
   type Shard,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { ServiceError } from '../../../common/errors.ts';
+import { listShards, waitStreamActive } from '../private/kinesis.ts';
 
 /** One resharding done. */
 export interface ReshardEvent {
@@ -19,19 +18,6 @@ export interface ReshardEvent {
   parents: string[];
   /** ISO-8601 time of the call. */
   at: string;
-}
-
-async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await kinesis.send(
-      new ListShardsCommand(nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken }),
-    );
-    shards.push(...(out.Shards ?? []));
-    nextToken = out.NextToken;
-  } while (nextToken !== undefined);
-  return shards;
 }
 
 /** Open shards, by starting hash key. */
@@ -45,18 +31,6 @@ export async function openShards(kinesis: KinesisClient, streamName: string): Pr
     });
 }
 
-async function waitActive(kinesis: KinesisClient, streamName: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) {
-      throw new ServiceError(`stream ${streamName} not ACTIVE after ${timeoutMs} ms`, { retryable: true });
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * Splits the open shard `pick(n)` (of the n open shards, by hash key) at the middle of its hash range.
  * @param pick returns an index in [0, n).
@@ -66,7 +40,7 @@ export async function splitShard(
   streamName: string,
   pick: (n: number) => number,
 ): Promise<ReshardEvent> {
-  await waitActive(kinesis, streamName);
+  await waitStreamActive(kinesis, streamName);
   const open = (await openShards(kinesis, streamName)).filter((s) => {
     const r = s.HashKeyRange;
     return r !== undefined && BigInt(r.EndingHashKey ?? '0') > BigInt(r.StartingHashKey ?? '0');
@@ -85,7 +59,7 @@ export async function splitShard(
       NewStartingHashKey: ((lo + hi + 1n) / 2n).toString(),
     }),
   );
-  await waitActive(kinesis, streamName);
+  await waitStreamActive(kinesis, streamName);
   return { kind: 'split', parents: [shard.ShardId], at };
 }
 
@@ -98,7 +72,7 @@ export async function mergeShards(
   streamName: string,
   pick: (n: number) => number,
 ): Promise<ReshardEvent> {
-  await waitActive(kinesis, streamName);
+  await waitStreamActive(kinesis, streamName);
   const open = await openShards(kinesis, streamName);
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < open.length; i++) {
@@ -118,6 +92,6 @@ export async function mergeShards(
   await kinesis.send(
     new MergeShardsCommand({ StreamName: streamName, ShardToMerge: pair[0], AdjacentShardToMerge: pair[1] }),
   );
-  await waitActive(kinesis, streamName);
+  await waitStreamActive(kinesis, streamName);
   return { kind: 'merge', parents: [...pair], at };
 }

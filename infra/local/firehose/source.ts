@@ -22,9 +22,9 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
+import { listShards } from '../private/kinesis.ts';
 import type { BufferedRecord } from './buffer.ts';
 
 /** Persisted state of one shard. */
@@ -253,21 +253,12 @@ export class KinesisSource {
   }
 
   async #listShards(): Promise<Shard[] | null> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const res = await this.#o.client.send(
-          new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.#o.streamName }),
-        );
-        shards.push(...(res.Shards ?? []));
-        token = res.NextToken;
-      } while (token);
+      return await listShards(this.#o.client, this.#o.streamName);
     } catch (e) {
       this.#o.log(`firehose source ${this.#o.streamName}: ListShards failed: ${(e as Error).message}`);
       return null;
     }
-    return shards;
   }
 
   async #startLatest(shardId: string): Promise<void> {
