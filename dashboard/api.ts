@@ -14,7 +14,7 @@ import type { ResolvedConfig, WindowSize } from '../common/config.ts';
 import { WINDOW_MS } from '../common/config.ts';
 import { ShardlineError, UsageError } from '../common/errors.ts';
 import type { FinalMetric } from '../processors/core/state.ts';
-import { type AggregateRow, dimNames, readAggregates } from '../queries/aggregates.ts';
+import { type AggregateRow, dimNames, latestWindowStart, readAggregates } from '../queries/aggregates.ts';
 import { type PipelineHealth, readHealth, ThroughputMeter } from './health.ts';
 import type { DashboardClients, DashboardTarget } from './options.ts';
 import { parseNoParams, parseSeriesQuery, parseTopQuery, rankKeys } from './params.ts';
@@ -249,16 +249,17 @@ export class AggregatesApi {
         from,
         to,
       });
-    let start = query.at;
-    let rows: AggregateRow[];
-    if (start === null) {
-      const recent = await read(Math.floor(now / w) * w - LATEST_LOOKBACK_WINDOWS * w, now + 2 * w);
-      const last = recent.at(-1)?.windowStart;
-      start = last === undefined ? null : Date.parse(last);
-      rows = recent.filter((r) => r.windowStart === last);
-    } else {
-      rows = await read(start, start + w);
-    }
+    // Without `at`: the latest window with data (one index read), then only that window's items.
+    const start =
+      query.at ??
+      (await latestWindowStart(this.#ctx.clients.dynamodb, this.#ctx.config, {
+        rollup: query.rollup.name,
+        window: query.window,
+        from: Math.floor(now / w) * w - LATEST_LOOKBACK_WINDOWS * w,
+        to: now + 2 * w,
+      })) ??
+      null;
+    const rows: AggregateRow[] = start === null ? [] : await read(start, start + w);
     return {
       rollup: query.rollup.name,
       window: query.window,

@@ -92,15 +92,13 @@ async function queryAll(
   return items;
 }
 
-/** Raw partial items of one rollup window over a range (GSI query), before merging. */
-async function readItems(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
+/** The GSI key condition for one rollup window over a range of window starts. */
+function rangeCondition(
   rollup: string,
   window: WindowSize,
   from: number | undefined,
   to: number | undefined,
-): Promise<Record<string, unknown>[]> {
+): Pick<QueryCommandInput, 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'> {
   const values: Record<string, unknown> = { ':g': `${rollup}#${window}` };
   let cond = 'gpk = :g';
   // gsk = "<window start ISO>#<dims>#<shard>": every key of a window starting before `to` sorts below toISO.
@@ -115,12 +113,43 @@ async function readItems(
     cond += ' AND gsk < :b';
     values[':b'] = new Date(to).toISOString();
   }
-  return queryAll(doc, {
-    TableName: tableName,
-    IndexName: RANGE_INDEX,
-    KeyConditionExpression: cond,
-    ExpressionAttributeValues: values,
-  });
+  return { IndexName: RANGE_INDEX, KeyConditionExpression: cond, ExpressionAttributeValues: values };
+}
+
+/** Raw partial items of one rollup window over a range (GSI query), before merging. */
+async function readItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  rollup: string,
+  window: WindowSize,
+  from: number | undefined,
+  to: number | undefined,
+): Promise<Record<string, unknown>[]> {
+  return queryAll(doc, { TableName: tableName, ...rangeCondition(rollup, window, from, to) });
+}
+
+/**
+ * Start (epoch ms) of the latest window of `rollup`/`window` holding data, among windows starting in
+ * [from, to); undefined when there is none. One GSI item read, newest first: no item of any window is
+ * fetched or merged to find it.
+ */
+export async function latestWindowStart(
+  client: AnyDynamoClient,
+  config: ResolvedConfig,
+  options: { rollup: string; window: WindowSize; from?: number; to?: number },
+): Promise<number | undefined> {
+  const rollup = findRollup(config, options.rollup);
+  const out = await documentClient(client).send(
+    new QueryCommand({
+      TableName: config.table.name,
+      ...rangeCondition(rollup.name, options.window, options.from, options.to),
+      ScanIndexForward: false,
+      Limit: 1,
+      ProjectionExpression: 'gsk',
+    }),
+  );
+  const gsk = out.Items?.[0]?.gsk;
+  return typeof gsk === 'string' ? Date.parse(gsk.slice(0, gsk.indexOf('#'))) : undefined;
 }
 
 /** Merges partial items (any order) into rows, sorted by window start then dims. Pure. */
