@@ -1,10 +1,8 @@
 /**
- * Test helper: a real kinesalite on 127.0.0.1:0 and a real SDK client from common/aws.ts pointed at it.
+ * Test helper: a real kinesalite on 127.0.0.1:0 (the project's `startKinesis`) and real SDK clients from
+ * common/aws.ts pointed at it.
  */
 
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -18,9 +16,7 @@ import {
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../../common/aws.ts';
-
-const require = createRequire(import.meta.url);
-const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
+import { startKinesis } from '../../../infra/local/emulators.ts';
 
 export interface LocalKinesis {
   readonly endpoint: string;
@@ -36,16 +32,15 @@ export interface LocalKinesis {
 export async function startKinesalite(): Promise<LocalKinesis> {
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const emulator = await startKinesis({ shardLimit: 100 });
+  const endpoint = emulator.endpoint;
   const clients: KinesisClient[] = [];
-  // common/aws.ts takes endpoints only from the standard variable, which the SDK reads at request time;
-  // vitest runs each test file in its own process, so setting it here is local to this file.
+  // The CLI commands under test (produce) find Kinesis through the standard variable; vitest runs each test
+  // file in its own process, so setting it here is local to this file. Clients made here name it directly.
   const before = process.env.AWS_ENDPOINT_URL_KINESIS;
   process.env.AWS_ENDPOINT_URL_KINESIS = endpoint;
   const client = (maxAttempts = 1): KinesisClient => {
-    const c = kinesisClient({ region: 'us-east-1', maxAttempts });
+    const c = kinesisClient({ region: 'us-east-1', maxAttempts, endpoint });
     clients.push(c);
     return c;
   };
@@ -94,7 +89,7 @@ export async function startKinesalite(): Promise<LocalKinesis> {
       for (const c of clients) c.destroy();
       if (before === undefined) delete process.env.AWS_ENDPOINT_URL_KINESIS;
       else process.env.AWS_ENDPOINT_URL_KINESIS = before;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await emulator.close();
     },
   };
 }

@@ -1,12 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeDeliveryStreamCommand,
-  FirehoseClient,
+  type FirehoseClient,
   FirehoseServiceException,
   InvalidArgumentException,
   ListDeliveryStreamsCommand,
@@ -15,16 +12,14 @@ import {
   ResourceNotFoundException,
   ServiceUnavailableException,
 } from '@aws-sdk/client-firehose';
-import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { firehoseClient, kinesisClient } from '../../../../common/aws.ts';
 import { resolveConfig } from '../../../../common/config.ts';
+import { type Emulator, startKinesis } from '../../../../infra/local/emulators.ts';
 import { LocalFirehose } from '../../../../infra/local/firehose.ts';
 
-const require = createRequire(import.meta.url);
-const kinesalite = require('kinesalite') as (o: Record<string, number>) => Server;
-
-let server: Server;
+let emulator: Emulator;
 let kinesis: KinesisClient;
 let firehose: LocalFirehose;
 let client: FirehoseClient;
@@ -37,14 +32,10 @@ const Q = config.quarantine.deliveryStreamName;
 const enc = (s: string) => new TextEncoder().encode(s);
 
 beforeAll(async () => {
-  server = kinesalite({ createStreamMs: 0 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  kinesis = new KinesisClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler(),
-  });
+  process.env.AWS_ACCESS_KEY_ID ||= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
+  emulator = await startKinesis();
+  kinesis = kinesisClient({ endpoint: emulator.endpoint, region: 'us-east-1' });
   await kinesis.send(new CreateStreamCommand({ StreamName: 'api-stream', ShardCount: 1 }));
   dataDir = await mkdtemp(join(tmpdir(), 'firehose-api-'));
   firehose = await LocalFirehose.start({
@@ -54,13 +45,7 @@ beforeAll(async () => {
     region: 'eu-west-1',
     pollIntervalMs: 200,
   });
-  client = new FirehoseClient({
-    endpoint: firehose.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  client = firehoseClient({ endpoint: firehose.endpoint, region: 'eu-west-1', maxAttempts: 1 });
 });
 
 beforeEach(() => firehose.failNextPuts(0));
@@ -69,7 +54,7 @@ afterAll(async () => {
   client.destroy();
   await firehose.stop();
   kinesis.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
+  await emulator.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,28 +1,24 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
-  KinesisClient,
+  type KinesisClient,
   ListShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kinesisClient } from '../../../../common/aws.ts';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../../../common/envelope.ts';
+import { type Emulator, startKinesis } from '../../../../infra/local/emulators.ts';
 import { LocalFirehose } from '../../../../infra/local/firehose.ts';
 
-const require = createRequire(import.meta.url);
-const kinesalite = require('kinesalite') as (o: Record<string, number>) => Server;
 const { RecordAggregator } = require('aws-kinesis-agg') as {
   RecordAggregator: new () => {
     addUserRecord(r: { partitionKey: string; data: Buffer }): void;
@@ -30,20 +26,16 @@ const { RecordAggregator } = require('aws-kinesis-agg') as {
   };
 };
 
-let server: Server;
+let emulator: Emulator;
 let kinesis: KinesisClient;
 let streamCounter = 0;
 const cleanup: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  kinesis = new KinesisClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler(),
-  });
+  process.env.AWS_ACCESS_KEY_ID ||= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
+  emulator = await startKinesis({ shardLimit: 1000 });
+  kinesis = kinesisClient({ endpoint: emulator.endpoint, region: 'us-east-1' });
 });
 
 afterEach(async () => {
@@ -52,7 +44,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   kinesis.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
+  await emulator.close();
 });
 
 async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
