@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { type ResolvedConfig, resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
+import { parseTimestamp } from '../queries/catalog.ts';
 
 /** Default folder of the local cloud's state. */
 export const DEFAULT_DATA_DIR = '.shardline';
@@ -45,15 +46,8 @@ export function parseIntOption(name: string, min = 0, max = Number.MAX_SAFE_INTE
 /** Parses a time option: ISO-8601, epoch ms, or relative like `-1h`, `-30m`, `now`. */
 export function parseTime(name: string) {
   return (value: string): number => {
-    if (value === 'now') return Date.now();
-    const rel = /^-(\d+)([smhd])$/.exec(value);
-    if (rel) {
-      const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-      return Date.now() - Number(rel[1]) * unit;
-    }
-    if (/^\d+$/.test(value)) return Number(value);
-    const ms = Date.parse(value);
-    if (!Number.isFinite(ms)) {
+    const ms = parseTimestamp(value, Date.now());
+    if (ms === undefined) {
       throw new UsageError(
         `${name} must be ISO-8601, epoch ms, "now" or relative like -1h; got ${JSON.stringify(value)}`,
       );

@@ -13,6 +13,7 @@ import {
 } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
 import { dimNames } from '../queries/aggregates.ts';
+import { parseTimestamp } from '../queries/catalog.ts';
 
 /** Most windows one series request may span. */
 export const MAX_POINTS = 10_000;
@@ -89,15 +90,8 @@ export function parseWindow(rollup: RollupConfig, params: URLSearchParams): Wind
  * A time: ISO-8601, epoch ms, `now`, or relative to `now` like `-90s`, `-30m`, `-6h`, `-2d`.
  */
 export function parseTimeValue(name: string, value: string, now: number): number {
-  if (value === 'now') return now;
-  const rel = /^-(\d{1,9})([smhd])$/.exec(value);
-  if (rel) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return now - Number(rel[1]) * unit;
-  }
-  if (/^\d{1,15}$/.test(value)) return Number(value);
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) {
+  const ms = parseTimestamp(value, now);
+  if (ms === undefined) {
     throw new UsageError(`${name} must be ISO-8601, epoch ms, "now" or relative like -1h; got ${q(value)}`);
   }
   return ms;

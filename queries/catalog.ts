@@ -144,14 +144,17 @@ export function loadCatalogFile(file: string): CatalogQuery {
   return parseCatalogSql(readFileSync(file, 'utf8'), file, basename(file, '.sql'));
 }
 
-/** Parses a timestamp value: ISO-8601, epoch ms, `now`, or relative to now like `-1h`, `-30m`, `-2d`. */
+/**
+ * Parses a timestamp value: ISO-8601 (starting `YYYY-MM-DD`), epoch ms (up to 15 digits), `now`, or relative
+ * to now like `-90s`, `-30m`, `-1h`, `-2d`. The one time parser of the CLI, the dashboard and query params.
+ */
 export function parseTimestamp(value: string, now: number): number | undefined {
   const v = value.trim();
   if (v === 'now') return now;
-  const rel = /^-(\d+)([smhd])$/.exec(v);
+  const rel = /^-(\d{1,9})([smhd])$/.exec(v);
   if (rel) return now - Number(rel[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's']!;
-  if (/^\d+$/.test(v)) return Number(v);
-  const ms = Date.parse(v);
+  if (/^\d{1,15}$/.test(v)) return Number(v);
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
   return Number.isFinite(ms) ? ms : undefined;
 }
 
