@@ -3,12 +3,17 @@
  * `byRollupTime` GSI, merges the partial items of each aggregate (one per shard) with `mergeStates` and
  * presents `finalizeState`.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand as LowLevelQueryCommand,
+  type QueryCommandInput as LowLevelQueryInput,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedConfig, RollupConfig, WindowSize } from '../common/config.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX, SHARDS_PK } from '../common/table.ts';
-import { stateFromAttribute } from '../processors/adapters/items.ts';
+import { countersFromItem, stateFromAttribute } from '../processors/adapters/items.ts';
 import { decodeDims } from '../processors/core/rollup.ts';
 import { type AggState, type FinalMetric, finalizeState, mergeStates } from '../processors/core/state.ts';
 
@@ -237,35 +242,46 @@ export async function readAggregates(
   return want.length === 0 ? rows : rows.filter((r) => want.every(([k, v]) => r.dims[k] === v));
 }
 
-/** Reads every shard's checkpoint item, sorted by shard id. */
+/** Every item a low-level Query returns, across pages. */
+export async function queryAllItems(
+  client: DynamoDBClient,
+  input: LowLevelQueryInput,
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await client.send(new LowLevelQueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Reads every shard's checkpoint item (through the processor's own codec), sorted by shard id. */
 export async function readShardCheckpoints(
-  client: AnyDynamoClient,
+  client: DynamoDBClient,
   config: ResolvedConfig,
 ): Promise<ShardCheckpoint[]> {
-  const items = await queryAll(documentClient(client), {
+  const items = await queryAllItems(client, {
     TableName: config.table.name,
     KeyConditionExpression: 'pk = :p',
-    ExpressionAttributeValues: { ':p': SHARDS_PK },
+    ExpressionAttributeValues: { ':p': { S: SHARDS_PK } },
+    ConsistentRead: true,
   });
-  const iso = (v: unknown) => (typeof v === 'number' && v > 0 ? new Date(v).toISOString() : null);
+  const iso = (v: number) => (v > 0 ? new Date(v).toISOString() : null);
   return items
-    .map((i) => {
-      let reasons: Record<string, number> = {};
-      try {
-        reasons = typeof i.reasons === 'string' ? (JSON.parse(i.reasons) as Record<string, number>) : {};
-      } catch {
-        reasons = {};
-      }
+    .map((item): ShardCheckpoint => {
+      const c = countersFromItem(item);
       return {
-        shardId: String(i.sk),
-        aggregated: Number(i.aggregated ?? 0),
-        quarantined: Number(i.quarantined ?? 0),
-        late: Number(i.late ?? 0),
-        records: Number(i.records ?? 0),
-        reasons,
-        wm: String(i.wm ?? ''),
-        lastArrival: iso(i.lastArrival),
-        updatedAt: iso(i.updatedAt),
+        shardId: c.shardId,
+        aggregated: c.aggregated,
+        quarantined: c.quarantined,
+        late: c.late,
+        records: c.records,
+        reasons: c.reasons as Record<string, number>,
+        wm: c.wm,
+        lastArrival: iso(c.lastArrival),
+        updatedAt: iso(Number(item.updatedAt?.N ?? 0)),
       };
     })
     .sort((a, b) => (a.shardId < b.shardId ? -1 : 1));

@@ -18,14 +18,7 @@
  * Not atomic per key (DynamoDB transactions are not used): a crash between the put and the deletes leaves
  * the key double-counted until backfill runs again, which repairs it.
  */
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } from '../common/config.ts';
 import type { ShardlineEvent } from '../common/envelope.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
@@ -39,7 +32,7 @@ import {
   parseAggregateKey,
 } from '../processors/core/rollup.ts';
 import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
-import { dimNames, findRollup, readShardCheckpoints } from './aggregates.ts';
+import { dimNames, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 import { rollupEventsSql } from './reconcile.ts';
 
@@ -168,17 +161,6 @@ export function eventFromRow(r: Record<string, unknown>): ShardlineEvent {
   };
 }
 
-async function queryAll(client: DynamoDBClient, input: QueryCommandInput) {
-  const items: Record<string, AttributeValue>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
 /** The partition keys of a rollup window's items with window start in `[lo, hi)` (GSI). */
 async function existingKeys(
   client: DynamoDBClient,
@@ -188,7 +170,7 @@ async function existingKeys(
   lo: number,
   hi: number,
 ): Promise<Set<string>> {
-  const items = await queryAll(client, {
+  const items = await queryAllItems(client, {
     TableName: config.table.name,
     IndexName: RANGE_INDEX,
     KeyConditionExpression: 'gpk = :g AND gsk BETWEEN :a AND :b',
@@ -270,7 +252,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
         const keys = [...new Set([...deltas.keys(), ...existing])].sort();
         for (const pk of keys) {
           const delta = deltas.get(pk);
-          const items = await queryAll(client, {
+          const items = await queryAllItems(client, {
             TableName: config.table.name,
             KeyConditionExpression: 'pk = :p',
             ExpressionAttributeValues: { ':p': { S: pk } },

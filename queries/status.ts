@@ -3,7 +3,7 @@
  * (from the shard checkpoint items) and how far behind the stream it is (MillisBehindLatest-like lag right
  * after its watermark).
  */
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -12,9 +12,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { dynamodbClient, kinesisClient } from '../common/aws.ts';
 import type { ResolvedConfig } from '../common/config.ts';
-import { SHARDS_PK } from '../common/table.ts';
-import { countersFromItem } from '../processors/adapters/items.ts';
 import { fromPosition } from '../processors/core/position.ts';
+import { readShardCheckpoints } from './aggregates.ts';
 
 export interface ShardStatus {
   shardId: string;
@@ -46,18 +45,8 @@ export async function readStatus(
 ): Promise<PipelineStatus> {
   const shards =
     (await clients.kinesis.send(new ListShardsCommand({ StreamName: config.stream.name }))).Shards ?? [];
-  const items =
-    (
-      await clients.dynamodb.send(
-        new QueryCommand({
-          TableName: config.table.name,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: SHARDS_PK } },
-          ConsistentRead: true,
-        }),
-      )
-    ).Items ?? [];
-  const byShard = new Map(items.map((i) => [i.sk!.S!, countersFromItem(i)]));
+  const checkpoints = await readShardCheckpoints(clients.dynamodb, config);
+  const byShard = new Map(checkpoints.map((c) => [c.shardId, c]));
   const out: ShardStatus[] = [];
   for (const shard of shards) {
     const c = byShard.get(shard.ShardId!);
@@ -90,9 +79,9 @@ export async function readStatus(
       aggregated: c?.aggregated ?? 0,
       quarantined: c?.quarantined ?? 0,
       late: c?.late ?? 0,
-      reasons: (c?.reasons ?? {}) as Record<string, number>,
+      reasons: c?.reasons ?? {},
       watermark,
-      lastArrival: c?.lastArrival ? new Date(c.lastArrival).toISOString() : null,
+      lastArrival: c?.lastArrival ?? null,
       lagMs,
     });
   }
