@@ -13,9 +13,16 @@ import {
   countersFromItem,
   stateFromAttribute,
 } from '../../processors/adapters/items.ts';
-import { type FoldInput, foldBatch } from '../../processors/core/fold.ts';
+import { type FoldInput, foldBatch, foldEvent } from '../../processors/core/fold.ts';
 import { toPosition } from '../../processors/core/position.ts';
-import { compileRollups, parseAggregateKey } from '../../processors/core/rollup.ts';
+import {
+  aggregateKey,
+  type CompiledRollup,
+  compileRollups,
+  encodeDims,
+  parseAggregateKey,
+  windowStart,
+} from '../../processors/core/rollup.ts';
 import {
   type AggState,
   emptyState,
@@ -101,17 +108,49 @@ export async function readCheckpoints(client: DynamoDBClient, tableName: string)
   return (await scanAll(client, tableName)).filter((i) => i.pk!.S === SHARDS_PK).map(countersFromItem);
 }
 
+/**
+ * The reference fold: each event into each matching rollup and window on its own, keyed by `aggregateKey`
+ * built per event, with no batching, grouping or window derivation (what `foldBatch` must equal).
+ */
+export function perEventFold(
+  rollups: readonly CompiledRollup[],
+  inputs: readonly FoldInput[],
+): Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }> {
+  const out = new Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }>();
+  inputs.forEach(({ event }, i) => {
+    for (const rollup of rollups) {
+      if (!rollup.matches(event)) continue;
+      for (const w of rollup.windows) {
+        const pk = aggregateKey({
+          rollup: rollup.name,
+          window: w.size,
+          dims: encodeDims(rollup.dimValues(event)),
+          windowStart: windowStart(event.ts, w.ms),
+        });
+        let e = out.get(pk);
+        if (e === undefined) {
+          e = { rollup, state: emptyState(), members: [] };
+          out.set(pk, e);
+        }
+        foldEvent(e.state, rollup, event);
+        e.members.push(i);
+      }
+    }
+  });
+  return out;
+}
+
 /** The independent, fault-free fold of a list of events, finalized and keyed by pk (quantiles on request). */
 export function expectedAggregates(
   config: ResolvedConfig,
   inputs: readonly FoldInput[],
   withQuantiles = false,
 ): Record<string, FinalState> {
-  const deltas = foldBatch(compileRollups(config.rollups), inputs);
+  const folded = perEventFold(compileRollups(config.rollups), inputs);
   return Object.fromEntries(
-    [...deltas]
+    [...folded]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, d]) => [k, finalizeState(d.state, withQuantiles ? d.rollup.config.stats : [])]),
+      .map(([k, e]) => [k, finalizeState(e.state, withQuantiles ? e.rollup.config.stats : [])]),
   );
 }
 

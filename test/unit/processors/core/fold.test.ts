@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../../common/config.ts';
 import type { ShardlineEvent } from '../../../../common/envelope.ts';
-import { type FoldInput, foldBatch, foldEvent } from '../../../../processors/core/fold.ts';
+import { type FoldInput, foldBatch } from '../../../../processors/core/fold.ts';
 import { toPosition } from '../../../../processors/core/position.ts';
-import {
-  aggregateKey,
-  type CompiledRollup,
-  compileRollups,
-  encodeDims,
-  windowStart,
-} from '../../../../processors/core/rollup.ts';
-import { type AggState, emptyState, finalizeState } from '../../../../processors/core/state.ts';
+import { aggregateKey, type CompiledRollup, compileRollups } from '../../../../processors/core/rollup.ts';
+import { finalizeState } from '../../../../processors/core/state.ts';
 import { T0 } from '../../../helpers/factories.ts';
+import { perEventFold } from '../../../helpers/processor.ts';
 
 const SITES = ['berlin', 'oslo', 'a b#c', ''];
 
@@ -36,28 +31,7 @@ function inputs(n: number): FoldInput[] {
 
 function expectPerEventFold(rollups: CompiledRollup[], ins: FoldInput[]): void {
   const deltas = foldBatch(rollups, ins);
-  // Reference: each rollup, window and event on its own, keyed by aggregateKey.
-  const expected = new Map<string, { state: AggState; members: number[] }>();
-  ins.forEach(({ event }, i) => {
-    for (const rollup of rollups) {
-      if (!rollup.matches(event)) continue;
-      for (const w of rollup.windows) {
-        const pk = aggregateKey({
-          rollup: rollup.name,
-          window: w.size,
-          dims: encodeDims(rollup.dimValues(event)),
-          windowStart: windowStart(event.ts, w.ms),
-        });
-        let e = expected.get(pk);
-        if (e === undefined) {
-          e = { state: emptyState(), members: [] };
-          expected.set(pk, e);
-        }
-        foldEvent(e.state, rollup, event);
-        e.members.push(i);
-      }
-    }
-  });
+  const expected = perEventFold(rollups, ins);
   expect([...deltas.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [pk, d] of deltas) {
     const e = expected.get(pk)!;
