@@ -35,7 +35,11 @@ function requestHandler(timeoutMs: number) {
   });
 }
 
-function base(options: ClientOptions) {
+/**
+ * The configuration every client here is built from (region fallback, retries, the HTTP/1.1 keep-alive
+ * handler, an explicit endpoint): for a service client this module does not build (Athena, SQS).
+ */
+export function clientConfig(options: ClientOptions = {}) {
   return {
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     maxAttempts: options.maxAttempts ?? 5,
@@ -45,13 +49,13 @@ function base(options: ClientOptions) {
 }
 
 export function kinesisClient(options: ClientOptions = {}): KinesisClient {
-  return new KinesisClient(base(options));
+  return new KinesisClient(clientConfig(options));
 }
 
 export function dynamodbClient(options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient(base(options));
+  return new DynamoDBClient(clientConfig(options));
 }
 
 export function firehoseClient(options: ClientOptions = {}): FirehoseClient {
-  return new FirehoseClient(base(options));
+  return new FirehoseClient(clientConfig(options));
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { dynamodbClient, kinesisClient } from '../common/aws.ts';
+import { clientConfig, dynamodbClient, kinesisClient } from '../common/aws.ts';
 import { ServiceError } from '../common/errors.ts';
 import { AggregatesApi } from './api.ts';
 import { type DashboardClients, type DashboardOptions, resolveDashboardOptions } from './options.ts';
@@ -107,7 +107,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const clients: DashboardClients = opts.clients ?? {
     kinesis: kinesisClient({ region: opts.config.region }),
     dynamodb: dynamodbClient({ region: opts.config.region }),
-    ...(opts.target === 'aws' ? { sqs: new SQSClient({ region: opts.config.region }) } : {}),
+    ...(opts.target === 'aws' ? { sqs: new SQSClient(clientConfig({ region: opts.config.region })) } : {}),
   };
   const destroyOwned = () => {
     if (!owned) return;

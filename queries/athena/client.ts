@@ -8,8 +8,6 @@
  * retried by the SDK's standard retry strategy (StartQueryExecution carries an auto-generated
  * `ClientRequestToken`, so a retried start does not start a second query).
  */
-import { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   AthenaClient,
   type AthenaClientConfig,
@@ -20,8 +18,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ClientOptions } from '../../common/aws.ts';
+import { type ClientOptions, clientConfig } from '../../common/aws.ts';
 import { describeValue, UsageError } from '../../common/errors.ts';
 import type { Row } from '../engine/duckdb.ts';
 import { QueryExecutionError } from '../errors.ts';
@@ -39,19 +36,10 @@ export interface AthenaClientOptions extends ClientOptions {
  * standard AWS environment; the endpoint from `AWS_ENDPOINT_URL_ATHENA` unless `endpoint` is given.
  */
 export function athenaClient(options: AthenaClientOptions = {}): AthenaClient {
-  return new AthenaClient({
-    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    maxAttempts: options.maxAttempts ?? 5,
-    requestHandler:
-      options.requestHandler ??
-      new NodeHttpHandler({
-        httpAgent: new Agent({ keepAlive: true }),
-        httpsAgent: new HttpsAgent({ keepAlive: true }),
-        requestTimeout: options.requestTimeoutMs ?? 30_000,
-        connectionTimeout: 5_000,
-      }),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
+  const config = clientConfig(options);
+  return new AthenaClient(
+    options.requestHandler ? { ...config, requestHandler: options.requestHandler } : config,
+  );
 }
 
 export interface AthenaQueryOptions {
