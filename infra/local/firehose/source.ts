@@ -12,8 +12,7 @@
  * its user records are delivered.
  */
 
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import {
@@ -25,6 +24,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { listShards } from '../private/kinesis.ts';
+import { writeJsonAtomic } from '../private/state.ts';
 import type { BufferedRecord } from './buffer.ts';
 
 /** Persisted state of one shard. */
@@ -130,6 +130,7 @@ export class KinesisSource {
 
   /** Loads (or creates) the checkpoint file. */
   async init(): Promise<void> {
+    await mkdir(dirname(this.#o.checkpointPath), { recursive: true });
     let file: CheckpointFile | null = null;
     try {
       file = JSON.parse(await readFile(this.#o.checkpointPath, 'utf8')) as CheckpointFile;
@@ -358,12 +359,7 @@ export class KinesisSource {
       ),
     };
     const path = this.#o.checkpointPath;
-    const run = this.#persistChain.then(async () => {
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${randomUUID()}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`);
-      await rename(tmp, path);
-    });
+    const run = this.#persistChain.then(() => writeJsonAtomic(path, file));
     this.#persistChain = run.catch((e: unknown) => {
       this.#o.log(`firehose source ${this.#o.streamName}: checkpoint write failed: ${(e as Error).message}`);
     });
