@@ -158,6 +158,16 @@ export function parseTimestamp(value: string, now: number): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** A SQL string literal (single quotes doubled): the same in DuckDB and Athena (Trino). */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A SQL TIMESTAMP literal of an instant, in UTC (DuckDB and Athena). */
+export function timestampLiteral(ms: number): string {
+  return `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+}
+
 /** Renders one value as a SQL literal of the param's type, or throws a message naming the rule. */
 export function renderParam(spec: ParamSpec, value: string, now: number): string {
   switch (spec.type) {
@@ -168,7 +178,7 @@ export function renderParam(spec: ParamSpec, value: string, now: number): string
           `param ${spec.name} must be ISO-8601, epoch ms, "now" or relative like -1h; received ${describeValue(value)}`,
         );
       }
-      return `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+      return timestampLiteral(ms);
     }
     case 'integer':
       if (!/^-?\d{1,15}$/.test(value.trim())) {
@@ -187,7 +197,7 @@ export function renderParam(spec: ParamSpec, value: string, now: number): string
       return String(n);
     }
     case 'string':
-      return `'${value.replaceAll("'", "''")}'`;
+      return sqlString(value);
   }
 }
 

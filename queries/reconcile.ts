@@ -35,6 +35,7 @@ import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.t
 import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
 import type { FinalMetric } from '../processors/core/state.ts';
 import { type AggregateRow, dimNames, findRollup, readAggregates } from './aggregates.ts';
+import { sqlString, timestampLiteral } from './catalog.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 
 /** Default relative tolerance of sums (relative to the sum of absolute values). */
@@ -175,10 +176,7 @@ export function compareAggregates(
   return { windowsChecked: keys.length, drifts };
 }
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', '-');
-const tsLiteral = (ms: number) =>
-  `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
 
 function distinctExpr(field: string): string {
   if (field === 'source' || field === 'type') return field;
@@ -229,7 +227,7 @@ e AS (
   SELECT eventid, arbitrary(source) AS source, arbitrary(type) AS type, arbitrary(ts) AS ts,
          arbitrary(metrics) AS metrics, arbitrary(dims) AS dims
   FROM ${events}
-  WHERE dt BETWEEN ${sqlString(lo)} AND ${sqlString(hi)} AND ts >= ${tsLiteral(from)} AND ts < ${tsLiteral(to)}
+  WHERE dt BETWEEN ${sqlString(lo)} AND ${sqlString(hi)} AND ts >= ${timestampLiteral(from)} AND ts < ${timestampLiteral(to)}
     AND v = 1 AND eventid IS NOT NULL
   GROUP BY eventid
 )

@@ -323,6 +323,7 @@ async function countArchived(
   dataDir: string,
 ): Promise<{ archived: number; errors: number }> {
   const { DuckDbEngine } = await import('../../queries/engine/duckdb.ts');
+  const { sqlString } = await import('../../queries/catalog.ts');
   const engine = await DuckDbEngine.open({ dataDir, config });
   try {
     // Records, not distinct events: every produced record (valid or not) lands exactly once in raw/ or errors/.
@@ -332,7 +333,7 @@ async function countArchived(
     let errors = 0;
     if (existsSync(errorsDir)) {
       const r = await engine.run(
-        `SELECT count(*) AS n FROM read_json_auto('${errorsDir.replace(/'/g, "''")}/**/*', format='newline_delimited')`,
+        `SELECT count(*) AS n FROM read_json_auto(${sqlString(`${errorsDir}/**/*`)}, format='newline_delimited')`,
       );
       errors = Number(r.rows[0]?.n ?? 0);
     }

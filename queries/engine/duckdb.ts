@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../common/envelope.ts';
+import { sqlString } from '../catalog.ts';
 import { QueryExecutionError } from '../errors.ts';
 import { TRINO_COMPAT_MACROS } from './compat.ts';
 
@@ -60,8 +61,6 @@ export const QUARANTINE_COLUMNS: readonly { name: string; json: string; duckdbTy
 
 /** JSON keys of the envelope, by archive column name (`eventid` → `eventId`). */
 const ENVELOPE_JSON_KEYS: Record<string, string> = { eventid: 'eventId' };
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Files under `<root>/dt=*\/` accepted by `accept`, by partition. */
 function listPartitionFiles(root: string, accept: (name: string) => boolean): string[] {
