@@ -73,6 +73,15 @@ export function dimNames(rollup: RollupConfig): string[] {
   return rollup.by.map((b) => (b.startsWith('dims.') ? b.slice('dims.'.length) : b));
 }
 
+/** A row's dims: the rollup's dim names zipped with their values (a missing value is ''). */
+export function dimsRecord(rollup: RollupConfig, values: readonly string[]): Record<string, string> {
+  const dims: Record<string, string> = {};
+  dimNames(rollup).forEach((n, i) => {
+    dims[n] = values[i] ?? '';
+  });
+  return dims;
+}
+
 export function findRollup(config: ResolvedConfig, name: string): RollupConfig {
   const r = config.rollups.find((x) => x.name === name);
   if (!r) {
@@ -173,11 +182,7 @@ export function mergeItems(rollup: RollupConfig, items: readonly Record<string, 
   const rows: AggregateRow[] = [];
   for (const { item, state, shards } of groups.values()) {
     const dimsKey = String(item.dims ?? '');
-    const values = decodeDims(dimsKey, names.length);
-    const dims: Record<string, string> = {};
-    names.forEach((n, i) => {
-      dims[n] = values[i] ?? '';
-    });
+    const dims = dimsRecord(rollup, decodeDims(dimsKey, names.length));
     const final = finalizeState(state, rollup.stats);
     rows.push({
       rollup: rollup.name,

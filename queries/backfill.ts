@@ -32,7 +32,7 @@ import {
   parseAggregateKey,
 } from '../processors/core/rollup.ts';
 import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
-import { dimNames, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
+import { dimsRecord, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 import { rollupEventsSql } from './reconcile.ts';
 
@@ -185,9 +185,7 @@ async function existingKeys(
 }
 
 function dimsOf(rollup: RollupConfig, key: AggregateKey): Record<string, string> {
-  const names = dimNames(rollup);
-  const values = decodeDims(key.dims, names.length);
-  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));
+  return dimsRecord(rollup, decodeDims(key.dims, rollup.by.length));
 }
 
 /**

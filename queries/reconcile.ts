@@ -34,7 +34,7 @@ import { encodeDims } from '../processors/core/rollup.ts';
 import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
 import type { FinalMetric } from '../processors/core/state.ts';
-import { type AggregateRow, dimNames, findRollup, readAggregates } from './aggregates.ts';
+import { type AggregateRow, dimsRecord, findRollup, readAggregates } from './aggregates.ts';
 import { sqlString, timestampLiteral } from './catalog.ts';
 import { DuckDbEngine } from './engine/duckdb.ts';
 
@@ -288,15 +288,11 @@ export function archiveRows(
   window: WindowSize,
   rows: readonly Record<string, unknown>[],
 ) {
-  const names = dimNames(rollup);
   const quantiles = quantileStats(rollup.stats);
   const fields = distinctFieldsOf(rollup.stats);
   return rows.map((r): ArchiveAggregate => {
     const values = rollup.by.map((_, i) => String(r[`d${i}`] ?? ''));
-    const dims: Record<string, string> = {};
-    names.forEach((n, i) => {
-      dims[n] = values[i]!;
-    });
+    const dims = dimsRecord(rollup, values);
     const metrics: Record<string, ArchiveMetric> = {};
     rollup.metrics.forEach((m, i) => {
       const count = Number(r[`m${i}_count`] ?? 0);
