@@ -36,3 +36,36 @@ export interface QuarantineRecord {
 
 /** Largest original payload a quarantine record carries whole. */
 export const MAX_QUARANTINE_DATA_BYTES = 512 * 1024;
+
+/** Table types of each `QuarantineRecord` field: the compiler checks none is missing. */
+const QUARANTINE_TYPES: Readonly<Record<keyof QuarantineRecord, { glue: string; duck: string }>> = {
+  reason: { glue: 'string', duck: 'VARCHAR' },
+  detail: { glue: 'string', duck: 'VARCHAR' },
+  shardId: { glue: 'string', duck: 'VARCHAR' },
+  sequenceNumber: { glue: 'string', duck: 'VARCHAR' },
+  subSequenceNumber: { glue: 'int', duck: 'INTEGER' },
+  partitionKey: { glue: 'string', duck: 'VARCHAR' },
+  eventId: { glue: 'string', duck: 'VARCHAR' },
+  data: { glue: 'string', duck: 'VARCHAR' },
+  dataBytes: { glue: 'int', duck: 'BIGINT' },
+  dataTruncated: { glue: 'boolean', duck: 'BOOLEAN' },
+  approximateArrivalTimestamp: { glue: 'string', duck: 'VARCHAR' },
+  eventSourceARN: { glue: 'string', duck: 'VARCHAR' },
+  quarantinedAt: { glue: 'string', duck: 'VARCHAR' },
+};
+
+/**
+ * Columns of the quarantine table: `name` lower-cased as Glue stores it, `json` the record's key, with the
+ * Glue (Athena) and DuckDB types. One list for the CDK table and the local engine's view.
+ */
+export const QUARANTINE_COLUMNS: readonly {
+  readonly name: string;
+  readonly json: keyof QuarantineRecord;
+  readonly glueType: string;
+  readonly duckdbType: string;
+}[] = (Object.keys(QUARANTINE_TYPES) as (keyof QuarantineRecord)[]).map((json) => ({
+  name: json.toLowerCase(),
+  json,
+  glueType: QUARANTINE_TYPES[json].glue,
+  duckdbType: QUARANTINE_TYPES[json].duck,
+}));

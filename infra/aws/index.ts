@@ -18,7 +18,6 @@ export {
 } from './lib/partition.ts';
 export {
   PROCESSOR_TABLE_ACTIONS,
-  QUARANTINE_COLUMNS,
   REPO_ROOT,
   resolveStackProps,
   ShardlineStack,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../common/envelope.ts';
+import { QUARANTINE_COLUMNS } from '../../common/quarantine.ts';
 import { sqlString } from '../catalog.ts';
 import { QueryExecutionError } from '../errors.ts';
 import { TRINO_COMPAT_MACROS } from './compat.ts';
@@ -41,23 +42,6 @@ export interface LocalEngineOptions {
   /** DuckDB worker threads, 1–64. @default 2 */
   readonly threads?: number;
 }
-
-/** Columns of the quarantine table (Glue names, lower-case), from `QuarantineRecord` (common/quarantine.ts). */
-export const QUARANTINE_COLUMNS: readonly { name: string; json: string; duckdbType: string }[] = [
-  { name: 'reason', json: 'reason', duckdbType: 'VARCHAR' },
-  { name: 'detail', json: 'detail', duckdbType: 'VARCHAR' },
-  { name: 'shardid', json: 'shardId', duckdbType: 'VARCHAR' },
-  { name: 'sequencenumber', json: 'sequenceNumber', duckdbType: 'VARCHAR' },
-  { name: 'subsequencenumber', json: 'subSequenceNumber', duckdbType: 'INTEGER' },
-  { name: 'partitionkey', json: 'partitionKey', duckdbType: 'VARCHAR' },
-  { name: 'eventid', json: 'eventId', duckdbType: 'VARCHAR' },
-  { name: 'data', json: 'data', duckdbType: 'VARCHAR' },
-  { name: 'databytes', json: 'dataBytes', duckdbType: 'BIGINT' },
-  { name: 'datatruncated', json: 'dataTruncated', duckdbType: 'BOOLEAN' },
-  { name: 'approximatearrivaltimestamp', json: 'approximateArrivalTimestamp', duckdbType: 'VARCHAR' },
-  { name: 'eventsourcearn', json: 'eventSourceARN', duckdbType: 'VARCHAR' },
-  { name: 'quarantinedat', json: 'quarantinedAt', duckdbType: 'VARCHAR' },
-];
 
 /** JSON keys of the envelope, by archive column name (`eventid` → `eventId`). */
 const ENVELOPE_JSON_KEYS: Record<string, string> = { eventid: 'eventId' };

@@ -32,7 +32,7 @@ import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../../common/envelope.ts';
 import { ConfigError } from '../../../common/errors.ts';
-import type { QuarantineRecord } from '../../../common/quarantine.ts';
+import { QUARANTINE_COLUMNS } from '../../../common/quarantine.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../../common/table.ts';
 import {
   DEFAULT_STACK_NAME,
@@ -323,7 +323,7 @@ export class ShardlineStack extends Stack {
         },
         storageDescriptor: {
           location: `s3://${this.archiveBucket.bucketName}/${quarantineProjection.basePrefix}`,
-          columns: QUARANTINE_COLUMNS.map(([name, type]) => ({ name, type })),
+          columns: QUARANTINE_COLUMNS.map((c) => ({ name: c.name, type: c.glueType })),
           ...jsonStorage(),
         },
       },
@@ -651,28 +651,6 @@ export class ShardlineStack extends Stack {
     });
   }
 }
-
-/** Glue types of `QuarantineRecord` (common/quarantine.ts): the compiler checks no field is missing. */
-const QUARANTINE_TYPES: Readonly<Record<keyof QuarantineRecord, string>> = {
-  reason: 'string',
-  detail: 'string',
-  shardId: 'string',
-  sequenceNumber: 'string',
-  subSequenceNumber: 'int',
-  partitionKey: 'string',
-  eventId: 'string',
-  data: 'string',
-  dataBytes: 'int',
-  dataTruncated: 'boolean',
-  approximateArrivalTimestamp: 'string',
-  eventSourceARN: 'string',
-  quarantinedAt: 'string',
-};
-
-/** Columns of the quarantine table, lower-cased as Glue stores them. */
-export const QUARANTINE_COLUMNS: readonly (readonly [string, string])[] = Object.entries(
-  QUARANTINE_TYPES,
-).map(([name, type]) => [name.toLowerCase(), type] as const);
 
 function jsonStorage() {
   return {
