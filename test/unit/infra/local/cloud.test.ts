@@ -1,25 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import type { KinesisStreamEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dynamodbClient, kinesisClient } from '../../../../common/aws.ts';
 import { resolveConfig } from '../../../../common/config.ts';
 import { type CloudInfo, LocalCloud } from '../../../../infra/local/cloud.ts';
 import type { KinesisHandler } from '../../../../infra/local/esm.ts';
-
-function recorder() {
-  const events: KinesisStreamEvent[] = [];
-  const handler: KinesisHandler = async (event) => {
-    events.push(event);
-    return { batchItemFailures: [] };
-  };
-  const data = () =>
-    events.flatMap((e) => e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()));
-  return { events, handler, data };
-}
+import { recorder } from '../../../helpers/esm.ts';
 
 async function putAll(cloud: LocalCloud, values: string[]): Promise<void> {
   const kinesis = kinesisClient(); // endpoint from AWS_ENDPOINT_URL_KINESIS, set by the cloud
@@ -39,63 +28,70 @@ const config = resolveConfig({
   archive: { format: 'json', bufferSizeMiB: 1, bufferIntervalSeconds: 0 },
 });
 const tuning = { pollIntervalMs: 20, shardDiscoveryIntervalMs: 100, retryBackoffMs: 1 };
+const dataDirs: string[] = [];
+afterAll(() => {
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dataDirs.push(d);
+  return d;
+}
+/** A cloud on `dataDir` with the mapping delivering to `handler` and no Firehose. */
+const startWith = (dataDir: string, handler: KinesisHandler) =>
+  LocalCloud.start({ config, dataDir, handler, firehose: false, esmTuning: tuning });
 
 describe('LocalCloud', () => {
   it('creates stream and table, sets the environment, delivers to the handler, resumes after restart', async () => {
     // Arrange
-    const dataDir = mkdtempSync(join(tmpdir(), 'cloud-'));
+    const dataDir = tempDir('cloud-');
     const before = process.env.AWS_ENDPOINT_URL_KINESIS;
     const first = recorder();
-    const cloud = await LocalCloud.start({
-      config,
-      dataDir,
-      handler: first.handler,
-      firehose: false,
-      esmTuning: tuning,
-    });
-    // Act
-    await putAll(cloud, ['a', 'b', 'c', 'd']);
-    await cloud.drain({ timeoutMs: 20_000 });
-    // Assert
-    expect(first.data().sort()).toEqual(['a', 'b', 'c', 'd']);
-    expect(cloud.streamArn).toBe('arn:aws:kinesis:us-east-1:000000000000:stream/cloud-test');
-    expect(cloud.archiveDir).toBe(join(dataDir, 's3', 'shardline-archive'));
-    expect(process.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.endpoints.kinesis);
-    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.endpoints.dynamodb);
-    expect(cloud.env()).toMatchObject({
-      AWS_ENDPOINT_URL_KINESIS: cloud.endpoints.kinesis,
-      AWS_REGION: 'us-east-1',
-      SHARDLINE_TABLE: 'cloud-test-aggregates',
-    });
-    const ddb = dynamodbClient();
-    const table = await ddb.send(new DescribeTableCommand({ TableName: 'cloud-test-aggregates' }));
-    ddb.destroy();
-    expect(table.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['pk', 'sk']);
-    const info = JSON.parse(readFileSync(join(dataDir, 'cloud.json'), 'utf8')) as CloudInfo;
-    expect(info.endpoints.kinesis).toBe(cloud.endpoints.kinesis);
-    expect(cloud.stats().esm).toHaveLength(2);
-
+    const cloud = await startWith(dataDir, first.handler);
+    try {
+      // Act
+      await putAll(cloud, ['a', 'b', 'c', 'd']);
+      await cloud.drain({ timeoutMs: 20_000 });
+      // Assert
+      expect(first.data().sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(cloud.streamArn).toBe('arn:aws:kinesis:us-east-1:000000000000:stream/cloud-test');
+      expect(cloud.archiveDir).toBe(join(dataDir, 's3', 'shardline-archive'));
+      expect(process.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.endpoints.kinesis);
+      expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.endpoints.dynamodb);
+      expect(cloud.env()).toMatchObject({
+        AWS_ENDPOINT_URL_KINESIS: cloud.endpoints.kinesis,
+        AWS_REGION: 'us-east-1',
+        SHARDLINE_TABLE: 'cloud-test-aggregates',
+      });
+      const ddb = dynamodbClient();
+      const table = await ddb.send(new DescribeTableCommand({ TableName: 'cloud-test-aggregates' }));
+      ddb.destroy();
+      expect(table.Table?.KeySchema?.map((k) => k.AttributeName)).toEqual(['pk', 'sk']);
+      const info = JSON.parse(readFileSync(join(dataDir, 'cloud.json'), 'utf8')) as CloudInfo;
+      expect(info.endpoints.kinesis).toBe(cloud.endpoints.kinesis);
+      expect(cloud.stats().esm).toHaveLength(2);
+    } catch (err) {
+      await cloud.stop();
+      throw err;
+    }
     await cloud.stop();
     expect(existsSync(join(dataDir, 'cloud.json'))).toBe(false);
     expect(process.env.AWS_ENDPOINT_URL_KINESIS).toBe(before);
 
     // Restart on the same data dir: stream, records and checkpoints survive; nothing is redelivered.
     const second = recorder();
-    const again = await LocalCloud.start({
-      config,
-      dataDir,
-      handler: second.handler,
-      firehose: false,
-      esmTuning: tuning,
-    });
-    await putAll(again, ['e']);
-    await again.drain({ timeoutMs: 20_000 });
-    await again.stop();
+    const again = await startWith(dataDir, second.handler);
+    try {
+      await putAll(again, ['e']);
+      await again.drain({ timeoutMs: 20_000 });
+    } finally {
+      await again.stop();
+    }
     expect(second.data()).toEqual(['e']);
   });
 
   it('composes the local Firehose: drain waits for the archive too', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'cloud-fh-'));
+    const dataDir = tempDir('cloud-fh-');
     const rec = recorder();
     const cloud = await LocalCloud.start({
       config,
