@@ -4,6 +4,7 @@
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { encodeEnvelope } from '../common/envelope.ts';
+import { toLambdaRecord } from '../infra/local/index.ts';
 import { iotScenario } from '../producers/scenarios/iot.ts';
 
 /** Fixed event time of the first record (a Monday, 00:00 UTC), so every run sees the same windows. */
@@ -59,28 +60,27 @@ export function sequenceNumber(i: number): string {
   return `49590338271490256608559692538361571095921575989136${String(i).padStart(6, '0')}`;
 }
 
-/** The records as Lambda Kinesis event records of shard `shardId-<n>`, with sequence numbers from `from`. */
+/**
+ * The records as Lambda Kinesis event records of shard `shardId-<n>`, with sequence numbers from `from`:
+ * built by the local event source mapping's own `toLambdaRecord`, exactly what it delivers.
+ */
 export function toKinesisRecords(records: readonly BenchRecord[], from = 1): KinesisStreamRecord[] {
-  return records.map((r, i) => {
-    const seq = sequenceNumber(from + i);
-    const shardId = `shardId-${String(r.shard).padStart(12, '0')}`;
-    return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
+  return records.map((r, i) =>
+    toLambdaRecord(
+      {
+        sequenceNumber: sequenceNumber(from + i),
         partitionKey: r.partitionKey,
-        sequenceNumber: seq,
-        data: Buffer.from(r.json).toString('base64'),
-        approximateArrivalTimestamp: r.arrivalMs / 1000,
+        data: Buffer.from(r.json),
+        arrivalMs: r.arrivalMs,
       },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${shardId}:${seq}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'arn:aws:iam::000000000000:role/shardline-processor',
-      awsRegion: 'us-east-1',
-      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/shardline-events',
-    };
-  });
+      {
+        shardId: `shardId-${String(r.shard).padStart(12, '0')}`,
+        streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/shardline-events',
+        region: 'us-east-1',
+        invokeIdentityArn: 'arn:aws:iam::000000000000:role/shardline-processor',
+      },
+    ),
+  );
 }
 
 export function toEvent(records: readonly BenchRecord[], from = 1): KinesisStreamEvent {

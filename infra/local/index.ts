@@ -19,4 +19,10 @@ export {
   type ShardStats,
 } from './esm.ts';
 export { LocalIngest } from './ingest.ts';
-export { type BatchResponseOutcome, type OnFailureMessage, parseBatchResponse } from './private/event.ts';
+export {
+  type BatchResponseOutcome,
+  type OnFailureMessage,
+  parseBatchResponse,
+  toLambdaEvent,
+  toLambdaRecord,
+} from './private/event.ts';
