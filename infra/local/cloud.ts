@@ -30,10 +30,11 @@ import {
 } from './esm.ts';
 import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } from './firehose.ts';
 import { LocalIngest } from './ingest.ts';
+/** Account id used in every local ARN. */
+import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
 import { writeJsonAtomic } from './private/state.ts';
 
-/** Account id used in every local ARN. */
-export const LOCAL_ACCOUNT = '000000000000';
+export { LOCAL_ACCOUNT };
 /** Name of the processor function in local ARNs. */
 export const LOCAL_FUNCTION_NAME = 'shardline-processor';
 
@@ -336,7 +337,7 @@ function restoreEnv(saved: Map<string, string | undefined>): void {
 
 /** `arn:aws:kinesis:<region>:000000000000:stream/<name>`. */
 export function streamArn(config: ResolvedConfig): string {
-  return `arn:aws:kinesis:${config.region}:${LOCAL_ACCOUNT}:stream/${config.stream.name}`;
+  return localStreamArn(config.region, config.stream.name);
 }
 
 async function ensureStream(kinesis: KinesisClient, config: ResolvedConfig): Promise<void> {

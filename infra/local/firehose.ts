@@ -32,13 +32,13 @@ import { FirehoseConfigError, FirehoseDrainTimeoutError, FirehoseStoppedError } 
 import { parsePrefix } from './firehose/naming.ts';
 import { KinesisSource } from './firehose/source.ts';
 import { ObjectWriter } from './firehose/writer.ts';
+import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
 
 export type { FormatConversionErrorRecord } from './firehose/convert.ts';
 export { FirehoseConfigError, FirehoseDrainTimeoutError, FirehoseStoppedError } from './firehose/errors.ts';
 export { evaluatePrefix, objectKey, parsePrefix } from './firehose/naming.ts';
 
 /** Account id echoed in ARNs (kinesalite's). */
-const ACCOUNT_ID = '000000000000';
 
 /** Options of {@link LocalFirehose.start}. */
 export interface LocalFirehoseOptions {
@@ -120,9 +120,9 @@ export function archiveStreamSpec(
       tableName: config.archive.tableName,
       region,
       versionId: 'LATEST',
-      roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${config.archive.deliveryStreamName}-role`,
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${config.archive.deliveryStreamName}-role`,
     },
-    sourceStreamArn: `arn:aws:kinesis:${region}:${ACCOUNT_ID}:stream/${config.stream.name}`,
+    sourceStreamArn: localStreamArn(region, config.stream.name),
     createdAtMs,
   };
 }
@@ -273,7 +273,7 @@ export class LocalFirehose {
     let firehose: LocalFirehose | null = null;
     const backend: ApiBackend = {
       region,
-      accountId: ACCOUNT_ID,
+      accountId: LOCAL_ACCOUNT,
       stream: (name) => streams.find((s) => s.spec.name === name),
       streams: () => streams,
       accept: (stream, records) => {

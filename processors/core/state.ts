@@ -12,7 +12,7 @@
  * (quantiles equal bit for bit whatever the merge order) and HLL merges are unions / register maxima.
  */
 import { quantileStats, type Stat } from '../../common/config.ts';
-import { addToPartials, roundPartials } from './fsum.ts';
+import { addToPartials, mergePartials, roundPartials } from './fsum.ts';
 import { addToHll, decodeHll, emptyHll, encodeHll, estimateHll, type Hll, mergeHll } from './sketch/hll.ts';
 import {
   addQuantile,
@@ -147,7 +147,7 @@ export function mergeStateInto(target: AggState, src: AggState): void {
       continue;
     }
     cur.count += m.count;
-    for (let i = 0; i < m.sum.length; i++) addToPartials(cur.sum, m.sum[i]!);
+    cur.sum = mergePartials(cur.sum, m.sum);
     if (m.min < cur.min) cur.min = m.min;
     if (m.max > cur.max) cur.max = m.max;
     if (m.q !== undefined) {
