@@ -156,12 +156,15 @@ export function decodeRecords(
         users = recs;
       },
     );
-    if (failure || !users) {
+    // An aggregate holding no user record would otherwise leave no outcome: the record would vanish.
+    if (failure || !users || users.length === 0) {
       out.push({
         ok: false,
         origin: base,
         reason: 'kpl_invalid',
-        detail: `KPL aggregated record could not be deaggregated: ${failure?.message ?? 'no records'}`,
+        detail: failure
+          ? `KPL aggregated record could not be deaggregated: ${failure.message}`
+          : 'KPL aggregated record holds no user records',
         data: Buffer.from(scratch.subarray(0, n)),
         eventId: null,
       });

@@ -91,7 +91,8 @@ export function deaggregate(
   sequenceNumber: string,
 ): { data: Uint8Array; subSequenceNumber: number | null }[] {
   const bytes = Buffer.from(data);
-  if (bytes.byteLength < 20 || !bytes.subarray(0, 4).equals(KPL_MAGIC))
+  // As the processor decides (decode.ts): an aggregate is longer than its magic and checksum (20 bytes).
+  if (bytes.byteLength <= 20 || !bytes.subarray(0, 4).equals(KPL_MAGIC))
     return [{ data, subSequenceNumber: null }];
   const out: { data: Uint8Array; subSequenceNumber: number | null }[] = [];
   let failed = false;
@@ -110,8 +111,9 @@ export function deaggregate(
       if (err) failed = true;
     },
   );
-  // An invalid aggregate (bad checksum or protobuf) passes through whole, like a plain record.
-  return failed ? [{ data, subSequenceNumber: null }] : out;
+  // An invalid aggregate (bad checksum or protobuf), or one holding no user record, passes through whole
+  // like a plain record: archived once, never dropped.
+  return failed || out.length === 0 ? [{ data, subSequenceNumber: null }] : out;
 }
 
 export class KinesisSource {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../../common/config.ts';
@@ -52,6 +53,22 @@ describe('decodeRecords', () => {
     const [out] = decodeRecords([kinesisRecord({ data, sequenceNumber: seq(1) })], processing);
     expect(out).toMatchObject({ ok: false, reason: 'kpl_invalid' });
     expect(!out!.ok && out!.data).toEqual(data);
+  });
+
+  it('quarantines a valid KPL aggregate holding no user record instead of dropping it', () => {
+    const pb = Buffer.from([0x0a, 0x01, 0x61]); // partition_key_table ["a"], no records
+    const data = Buffer.concat([
+      Buffer.from([0xf3, 0x89, 0x9a, 0xc2]),
+      pb,
+      createHash('md5').update(pb).digest(),
+    ]);
+    const out = decodeRecords([kinesisRecord({ data, sequenceNumber: seq(1) })], processing);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      ok: false,
+      reason: 'kpl_invalid',
+      detail: 'KPL aggregated record holds no user records',
+    });
   });
 
   it('quarantines oversize, future and malformed-sequence records', () => {
