@@ -9,10 +9,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ServiceError } from '../../common/errors.ts';
+import { listenOn } from './private/http.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -46,19 +46,17 @@ function checkPort(port: number): void {
 }
 
 async function listen(server: Server, name: string, host: string, port: number): Promise<Emulator> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) =>
-      reject(new ServiceError(`${name} could not listen on ${host}:${port}: ${err.message}`, { cause: err }));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
+  let bound: number;
+  try {
+    bound = await listenOn(server, host, port);
+  } catch (err) {
+    throw new ServiceError(`${name} could not listen on ${host}:${port}: ${(err as Error).message}`, {
+      cause: err,
     });
-  });
-  const address = server.address() as AddressInfo;
+  }
   let closing: Promise<void> | undefined;
   return {
-    endpoint: `http://${host}:${address.port}`,
+    endpoint: `http://${host}:${bound}`,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections?.();

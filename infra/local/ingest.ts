@@ -15,6 +15,7 @@ import {
   type IngestStats,
   type PutOptions,
 } from '../../producers/ingest/index.ts';
+import { listenOn } from './private/http.ts';
 
 export interface LocalIngestOptions {
   /** Stream the records go to. */
@@ -65,13 +66,7 @@ export class LocalIngest {
     });
     const server = createServer((req, res) => handler.handle(req, res));
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, '127.0.0.1', port);
     const ingest = new LocalIngest(server, handler);
     options.log?.(`[ingest] ${ingest.url} -> stream ${options.streamName}`);
     return ingest;

@@ -12,7 +12,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../private/http.ts';
 import type { DeliveryStream } from './delivery.ts';
 
 export const TARGET_PREFIX = 'Firehose_20150804.';
@@ -281,13 +281,9 @@ export async function startApiServer(backend: ApiBackend, port = 0): Promise<Api
     void serve(backend, req, res);
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  const bound = await listenOn(server, '127.0.0.1', port);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
