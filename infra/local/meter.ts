@@ -5,7 +5,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { firehoseBilledBytes, itemSize, putPayloadUnits, readUnits, writeUnits } from '../aws/billing.ts';
+import { firehoseBilledBytes, itemSize, KB, putPayloadUnits, readUnits, writeUnits } from '../aws/billing.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -110,11 +110,20 @@ export interface KinesisUsage {
   putPayloadUnits: number;
   /** Firehose ingestion billed bytes for those records (5 KB rounding per record). */
   firehoseBilledBytes: number;
+  /** Kinesis on-demand ingest billed bytes (1 KB rounding per record). */
+  onDemandBilledBytes: number;
   requests: number;
 }
 
 export function emptyKinesisUsage(): KinesisUsage {
-  return { records: 0, bytes: 0, putPayloadUnits: 0, firehoseBilledBytes: 0, requests: 0 };
+  return {
+    records: 0,
+    bytes: 0,
+    putPayloadUnits: 0,
+    firehoseBilledBytes: 0,
+    onDemandBilledBytes: 0,
+    requests: 0,
+  };
 }
 
 /**
@@ -132,6 +141,7 @@ export function meterKinesis(client: KinesisClient, usage: KinesisUsage = emptyK
         usage.bytes += data.length;
         usage.putPayloadUnits += putPayloadUnits(data.length);
         usage.firehoseBilledBytes += firehoseBilledBytes(data.length);
+        usage.onDemandBilledBytes += Math.max(1, Math.ceil(data.length / KB)) * KB;
       };
       if (name === 'PutRecordsCommand') {
         usage.requests++;
