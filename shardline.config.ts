@@ -12,7 +12,9 @@ import type { ShardlineConfigInput } from './common/config.ts';
 
 const config: ShardlineConfigInput = {
   stream: { shardCount: 1 },
-  eventSource: { maximumBatchingWindowInSeconds: 2 },
+  // Lambda tumbling windows of 15 minutes carry the `onClose` rollups (per device, distinct counts) and
+  // the hourly windows of the `live` ones, and write each group once per window instead of every batch.
+  eventSource: { maximumBatchingWindowInSeconds: 2, tumblingWindowInSeconds: 900 },
 };
 
 export default config;

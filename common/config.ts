@@ -194,9 +194,10 @@ const ConfigSchema = z.strictObject({
       /**
        * Lambda tumbling window (arrival time) in seconds, 0–900: state carried between a shard's invocations
        * (at most 1 MB) holds the `onClose` rollups and the coarser windows of `live` ones, written when the
-       * window closes. 0 turns it off (every item written every batch). @default 900
+       * window closes. 0 turns it off (every item written every batch; the repository's
+       * `shardline.config.ts` sets 900). @default 0
        */
-      tumblingWindowInSeconds: intIn(0, 900).default(900),
+      tumblingWindowInSeconds: intIn(0, 900).default(0),
     })
     .prefault({}),
   table: z

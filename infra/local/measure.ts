@@ -19,8 +19,7 @@ import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.
 import { type ResolvedConfig, WINDOW_MS, type WindowSize } from '../../common/config.ts';
 import type { EnvelopeInput } from '../../common/envelope.ts';
 import { UsageError } from '../../common/errors.ts';
-import { QuarantineSink } from '../../processors/adapters/quarantine.ts';
-import { createProcessor, processorStores } from '../../processors/handler.ts';
+import { createProcessor, type LambdaKinesisHandler, lambdaHandler } from '../../processors/handler.ts';
 import { produce } from '../../producers/produce.ts';
 import { iotScenario } from '../../producers/scenarios/iot.ts';
 import type { Scenario } from '../../producers/scenarios/types.ts';
@@ -173,20 +172,18 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
   const dataDir = mkdtempSync(join(tmpdir(), 'shardline-measure-'));
   const dynamoUsage = emptyDynamoUsage();
   const lambda = { invocations: 0, ms: 0, maxStateBytes: 0, lags: [] as number[] };
-  let processor: ((e: KinesisStreamEvent, c: Context) => Promise<unknown>) | undefined;
+  let processor: LambdaKinesisHandler | undefined;
   const handler = async (event: KinesisStreamEvent, context: Context) => {
     // Built at the first invocation, once the local cloud has put its endpoints in the environment.
     if (processor === undefined) {
       const ddb = dynamodbClient({ region: config.region });
       meterDynamo(ddb, dynamoUsage);
-      processor = createProcessor({
-        config,
-        ...processorStores(ddb, config.table.name, config.table.ttlDays),
-        quarantine: new QuarantineSink({
-          client: firehoseClient({ region: config.region }),
-          deliveryStreamName: config.quarantine.deliveryStreamName,
+      processor = lambdaHandler(
+        createProcessor({
+          config,
+          clients: { dynamodb: ddb, firehose: firehoseClient({ region: config.region }) },
         }),
-      });
+      );
     }
     const t0 = performance.now();
     const res = await processor(event, context);
@@ -335,6 +332,5 @@ function finestOf(windows: readonly WindowSize[]): WindowSize {
 
 /** Ends every shard's open tumbling window now (the local mapping's final invocations). */
 async function closeWindows(cloud: LocalCloud): Promise<void> {
-  const esm = cloud.esm as (typeof cloud.esm & { closeWindows?: () => Promise<void> }) | null;
-  await esm?.closeWindows?.();
+  await cloud.esm?.closeWindows();
 }
