@@ -10,6 +10,7 @@ import { SHARDS_PK } from '../../common/table.ts';
 import { type CarriedItem, carriedAfter } from '../core/carry.ts';
 import type { FoldInput, ItemDelta } from '../core/fold.ts';
 import { refoldAfter } from '../core/fold.ts';
+import { toPosition } from '../core/position.ts';
 import type { AggregateKey } from '../core/rollup.ts';
 import { type AggState, decodeState, encodeState, mergeStates } from '../core/state.ts';
 import type { ItemCodec, PendingWrite } from './store.ts';
@@ -56,7 +57,13 @@ export function aggregatePending(
 
 /** Pending write of one carried item (written when the tumbling window closes) by `shardId`. */
 export function carriedPending(pk: string, item: CarriedItem, shardId: string): AggregatePending {
-  return { pk, sk: shardId, lo: item.lo, key: item.key, after: (wm) => carriedAfter(item, wm) };
+  return {
+    pk,
+    sk: shardId,
+    lo: toPosition(item.lo),
+    key: item.key,
+    after: (wm) => carriedAfter(item, wm),
+  };
 }
 
 export function aggregateCodec(

@@ -10,6 +10,7 @@
 import { ShardlineError } from '../../common/errors.ts';
 import type { FoldInput, ItemDelta } from './fold.ts';
 import { refoldAfter } from './fold.ts';
+import { fromPosition, toPosition } from './position.ts';
 import type { AggregateKey, CompiledRollup } from './rollup.ts';
 import { type AggState, decodeState, encodeState, mergeStates } from './state.ts';
 
@@ -24,7 +25,10 @@ export const CARRY_FLUSH_BYTES = 900 * 1024;
 /** One carried item. */
 export interface CarriedItem {
   readonly key: AggregateKey;
-  /** Lowest and highest position folded into `state`. */
+  /**
+   * Lowest and highest position folded into `state`, as sequence numbers without the padding of a position
+   * (`fromPosition`): a per-device rollup carries thousands of items, and the state has 1 MB.
+   */
   readonly lo: string;
   readonly hi: string;
   /** `encodeState` of the item's state. */
@@ -34,7 +38,7 @@ export interface CarriedItem {
 /** The tumbling-window state the processor returns (and gets back). */
 export interface Carry {
   readonly v: 1;
-  /** Highest position folded into the carry ('' before the first). */
+  /** Highest position folded into the carry, as a sequence number ('' before the first). */
   readonly wm: string;
   /** Carried items by partition key. */
   readonly items: Readonly<Record<string, CarriedItem>>;
@@ -93,24 +97,22 @@ export function foldIntoCarry(
   lastPosition: string,
 ): Carry {
   const items: Record<string, CarriedItem> = { ...carry.items };
+  const wm = carry.wm === '' ? '' : toPosition(carry.wm);
   for (const d of deltas) {
-    const part =
-      carry.wm === '' || d.lo > carry.wm
-        ? { state: d.state, lo: d.lo, hi: d.hi }
-        : refoldAfter(d, inputs, carry.wm);
+    const part = wm === '' || d.lo > wm ? { state: d.state, lo: d.lo, hi: d.hi } : refoldAfter(d, inputs, wm);
     if (part === undefined) continue;
     const prev = items[d.pk];
     items[d.pk] =
       prev === undefined
-        ? { key: d.key, lo: part.lo, hi: part.hi, state: encodeState(part.state) }
+        ? { key: d.key, lo: fromPosition(part.lo), hi: fromPosition(part.hi), state: encodeState(part.state) }
         : {
             key: prev.key,
             lo: prev.lo,
-            hi: part.hi, // past carry.wm, so past prev.hi
+            hi: fromPosition(part.hi), // past the carry's wm, so past prev.hi
             state: encodeState(mergeStates(decodeState(prev.state), part.state)),
           };
   }
-  return { v: 1, wm: lastPosition > carry.wm ? lastPosition : carry.wm, items };
+  return { v: 1, wm: lastPosition > wm ? fromPosition(lastPosition) : carry.wm, items };
 }
 
 /**
@@ -123,9 +125,11 @@ export function carriedAfter(
   item: CarriedItem,
   wm: string | undefined,
 ): { state: AggState; hi: string } | undefined {
-  if (wm === undefined || wm < item.lo) return { state: decodeState(item.state), hi: item.hi };
-  if (wm >= item.hi) return undefined;
+  const lo = toPosition(item.lo);
+  const hi = toPosition(item.hi);
+  if (wm === undefined || wm < lo) return { state: decodeState(item.state), hi };
+  if (wm >= hi) return undefined;
   throw new CarryError(
-    `stored watermark ${wm} falls inside a carried item's range (${item.lo}..${item.hi}) for ${JSON.stringify(item.key)}`,
+    `stored watermark ${fromPosition(wm)} falls inside a carried item's range (${item.lo}..${item.hi}) for ${JSON.stringify(item.key)}`,
   );
 }
