@@ -92,6 +92,11 @@ export interface MeasuredUsage {
     readonly firehoseBilledBytes: number;
     readonly parquetBytes: number;
   };
+  /**
+   * DynamoDB write units per 1,000 events by what was written (`<rollup>#<window>`, `_shards` for the
+   * checkpoints): `live` written with their batch, `onClose` when a tumbling window closes.
+   */
+  readonly writeUnitsBy: Readonly<Record<string, { readonly live: number; readonly onClose: number }>>;
   /** Largest and mean item written, bytes; largest tumbling-window state returned, bytes. */
   readonly maxItemBytes: number;
   readonly meanItemBytes: number;

@@ -159,6 +159,9 @@ const minus = (a: DynamoUsage, b: DynamoUsage): DynamoUsage => ({
   readUnits: a.readUnits - b.readUnits,
   maxItemBytes: a.maxItemBytes,
   writtenBytes: a.writtenBytes - b.writtenBytes,
+  writeUnitsBy: Object.fromEntries(
+    Object.entries(a.writeUnitsBy).map(([k, v]) => [k, v - (b.writeUnitsBy[k] ?? 0)]),
+  ),
 });
 
 /** Runs the local pipeline and returns the metered usage per 1,000 events. */
@@ -231,7 +234,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
     } finally {
       clearInterval(ticker);
     }
-    const live = { ...dynamoUsage };
+    const live = { ...dynamoUsage, writeUnitsBy: { ...dynamoUsage.writeUnitsBy } };
     const liveLambda = { invocations: lambda.invocations, ms: lambda.ms };
     // Close the tumbling windows: the carried items are written, as when a window ends.
     const windowed = config.eventSource.tumblingWindowInSeconds > 0;
@@ -239,7 +242,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
       say('measure: closing tumbling windows (writing carried items)');
       await closeWindows(cloud);
     }
-    const flush = minus({ ...dynamoUsage }, live);
+    const flush = minus({ ...dynamoUsage, writeUnitsBy: { ...dynamoUsage.writeUnitsBy } }, live);
     const flushLambda = {
       invocations: lambda.invocations - liveLambda.invocations,
       ms: lambda.ms - liveLambda.ms,
@@ -308,6 +311,17 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
         firehoseBilledBytes: (kinesisUsage.firehoseBilledBytes * 1000) / events,
         parquetBytes: (archive.bytes * 1000) / events,
       },
+      writeUnitsBy: Object.fromEntries(
+        [...new Set([...Object.keys(live.writeUnitsBy), ...Object.keys(flush.writeUnitsBy)])]
+          .sort()
+          .map((k) => [
+            k,
+            {
+              live: (live.writeUnitsBy[k] ?? 0) * (1000 / events),
+              onClose: (flush.writeUnitsBy[k] ?? 0) * flushScale,
+            },
+          ]),
+      ),
       maxItemBytes: dynamoUsage.maxItemBytes,
       meanItemBytes: written === 0 ? 0 : dynamoUsage.writtenBytes / written,
       maxStateBytes: lambda.maxStateBytes,

@@ -109,6 +109,7 @@ function measured(overrides: Partial<MeasuredUsage['per1000']> = {}): MeasuredUs
       parquetBytes: 40_000,
       ...overrides,
     },
+    writeUnitsBy: {},
     maxItemBytes: 900,
     meanItemBytes: 500,
     maxStateBytes: 100_000,
