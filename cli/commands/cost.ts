@@ -21,6 +21,7 @@ interface CostOptions {
   scenario: 'iot' | 'web' | 'mixed';
   seconds: number;
   dataDir: string;
+  kpl?: boolean;
 }
 
 /** Where the last measured run is kept: `<data-dir>/cost/measured.json`. */
@@ -153,6 +154,10 @@ export function register(program: Command): void {
       40,
     )
     .option('--data-dir <dir>', 'where the last measured run is kept (cost/measured.json)', DEFAULT_DATA_DIR)
+    .option(
+      '--no-kpl',
+      'measured run: one Kinesis record per event instead of KPL aggregates (the SDK default)',
+    )
     .option('--json', 'print the estimate as JSON')
     .action(async (opts: CostOptions) => {
       const config = await loadConfig(opts.config);
@@ -171,6 +176,7 @@ export function register(program: Command): void {
           recordBytes: Math.min(32_768, Math.max(100, opts.recordBytes)),
           scenario: opts.scenario,
           seconds: opts.seconds,
+          kpl: opts.kpl !== false,
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         const file = measuredFile(opts.dataDir);

@@ -454,7 +454,7 @@ function estimateFromMeasured(
     const plain =
       shards * HOURS_PER_MONTH * (PRICES.kinesis.shardHour + extended) +
       perMillion(plainUnits, PRICES.kinesis.putPayloadUnitsPerMillion);
-    kinesisNote = `${shards} shard(s)${extended ? ' + extended retention' : ''}, ${fmtM(units)} PUT payload units (${(p.kinesisRecords / 1000).toFixed(3)} Kinesis records per event: KPL aggregation; without it ${fmtM(plainUnits)} units, $${plain.toFixed(2)}, and at least ${Math.ceil(rate / 1000)} shard(s) for the 1,000 records/s limit)`;
+    kinesisNote = `${shards} shard(s)${extended ? ' + extended retention' : ''}, ${fmtM(units)} PUT payload units (${(p.kinesisRecords / 1000).toFixed(3)} Kinesis records per event${p.kinesisRecords < 1000 ? `: KPL aggregation; without it ${fmtM(plainUnits)} units, $${plain.toFixed(2)}, and at least ${Math.ceil(rate / 1000)} shard(s) for the 1,000 records/s limit` : ''})`;
   }
 
   // Lambda: measured invocations and GB-seconds per event.

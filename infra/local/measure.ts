@@ -41,6 +41,8 @@ export interface MeasureOptions {
   readonly scenario?: MeasureScenario;
   /** Seconds of producing, 5–90. @default 40 */
   readonly seconds?: number;
+  /** Producers KPL-aggregate records (the SDK's default). @default true */
+  readonly kpl?: boolean;
   /** Devices of the IoT fleet. @default 1000 */
   readonly devices?: number;
   /** Called about once a second with one line of progress. */
@@ -228,6 +230,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
         rate,
         durationSeconds: seconds,
         collect: false,
+        kpl: options.kpl ?? true,
       });
       // Everything produced processed (live items written), windows still open.
       await cloud.esm?.drain({ timeoutMs: 120_000 });
@@ -279,7 +282,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
     const written = live.writeRequests + flush.writeRequests;
     const usage: MeasuredUsage = {
       method:
-        `local pipeline (kinesalite, dynalite, the local event source mapping and Firehose) on this config for ${Math.round(runSeconds)} s at ${rate} events/s of ~${recordBytes} B (${scenarioName}), ` +
+        `local pipeline (kinesalite, dynalite, the local event source mapping and Firehose) on this config for ${Math.round(runSeconds)} s at ${rate} events/s of ~${recordBytes} B (${scenarioName}, ${options.kpl === false ? 'one Kinesis record per event' : 'KPL-aggregated'}), ` +
         'metered at the SDK clients by AWS billing rules (DynamoDB units per started 1 KB written / 4 KB read, conditional failures included; Kinesis PUT units per 25 KB; Firehose 5 KB per Kinesis record); ' +
         `Lambda GB-s from handler wall time at ${mem} MiB, stretched by 1769/${mem} below one vCPU` +
         (windowed
