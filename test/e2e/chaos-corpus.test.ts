@@ -97,7 +97,8 @@ describe('bad input through the local cloud', () => {
       firehoseTuning: { pollIntervalMs: 50 },
     });
     try {
-      const producer = new Producer({ streamName: config.stream.name, lingerMs: 0 });
+      // Each bad record as its own Kinesis record (inside a KPL aggregate it would be another input).
+      const producer = new Producer({ streamName: config.stream.name, lingerMs: 0, aggregate: false });
       let n = 0;
       for (const bad of CORPUS) {
         await producer.sendRaw(bad.data, `bad-${bad.name}`);
