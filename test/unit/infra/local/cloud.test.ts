@@ -6,9 +6,12 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamodbClient, kinesisClient } from '../../../../common/aws.ts';
 import { resolveConfig } from '../../../../common/config.ts';
+import { encodeEnvelope } from '../../../../common/envelope.ts';
 import { type CloudInfo, LocalCloud } from '../../../../infra/local/cloud.ts';
 import type { KinesisHandler } from '../../../../infra/local/esm.ts';
+import { readStatus } from '../../../../queries/status.ts';
 import { recorder } from '../../../helpers/esm.ts';
+import { makeEvent } from '../../../helpers/factories.ts';
 
 async function putAll(cloud: LocalCloud, values: string[]): Promise<void> {
   const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
@@ -113,6 +116,55 @@ describe('LocalCloud', () => {
       expect(cloud.stats().firehose).toMatchObject({ recordsRead: 3 });
     } finally {
       await cloud.stop();
+    }
+  });
+
+  it('runs two clouds side by side in one process, each processor on its own config and clients', async () => {
+    const configs = ['left', 'right'].map((name) =>
+      resolveConfig({
+        stream: { name: `side-${name}`, shardCount: 1 },
+        table: { name: `side-${name}-aggregates` },
+        eventSource: { maximumBatchingWindowInSeconds: 0 },
+      }),
+    );
+    const clouds: LocalCloud[] = [];
+    try {
+      for (const [i, c] of configs.entries()) {
+        clouds.push(
+          await LocalCloud.start({
+            config: c,
+            dataDir: tempDir(`side-${i}-`),
+            firehose: false,
+            esmTuning: tuning,
+          }),
+        );
+      }
+      const [left, right] = clouds as [LocalCloud, LocalCloud];
+      // Three events into the left cloud, five into the right, both running the default processor.
+      await putAll(
+        left,
+        [1, 2, 3].map(() => encodeEnvelope(makeEvent({ ts: new Date().toISOString() }))),
+      );
+      await putAll(
+        right,
+        [1, 2, 3, 4, 5].map(() => encodeEnvelope(makeEvent({ ts: new Date().toISOString() }))),
+      );
+      await Promise.all(clouds.map((c) => c.drain({ timeoutMs: 20_000 })));
+      const totals = await Promise.all(
+        clouds.map(async (c) => {
+          const clients = {
+            kinesis: kinesisClient(c.clientOptions('kinesis')),
+            dynamodb: dynamodbClient(c.clientOptions('dynamodb')),
+          };
+          const status = await readStatus(c.config, clients);
+          clients.kinesis.destroy();
+          clients.dynamodb.destroy();
+          return status.totals.aggregated;
+        }),
+      );
+      expect(totals).toEqual([3, 5]);
+    } finally {
+      for (const c of clouds) await c.stop();
     }
   });
 });
