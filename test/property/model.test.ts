@@ -109,7 +109,7 @@ describe('model: the local cloud under random faults', () => {
               if (!v.ok) throw new Error(v.detail);
               return { position: toPosition(String(k + 1)), event: v.event };
             });
-            expect(await readMergedAggregates(ddb, chaos.config.table.name)).toEqual(
+            expect(await readMergedAggregates(ddb, chaos.config)).toEqual(
               expectedAggregates(chaos.config, inputs),
             );
             const counters = await readCheckpoints(ddb, chaos.config.table.name);
