@@ -165,7 +165,6 @@ export class ShardlineStack extends Stack {
   readonly onFailureQueue: sqs.Queue;
   readonly workgroup: athena.CfnWorkGroup;
   readonly catalogQueries: readonly CatalogQuery[];
-  readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
@@ -234,21 +233,23 @@ export class ShardlineStack extends Stack {
           : undefined,
     });
 
+    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
+    this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
+
     // --- Alarms and dashboard ---
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
       stream: this.stream,
       table: this.table,
       processor: this.processing.function,
       onFailureQueue: this.processing.onFailureQueue,
       archiveDelivery: this.delivery.archive,
-      archiveBufferIntervalSeconds: config.archive.bufferIntervalSeconds,
+      quarantineDelivery: this.delivery.quarantine,
+      api: this.ingest.api,
       iteratorAgeAlarmSeconds: opts.iteratorAgeAlarmSeconds,
       quarantineAlarmThreshold: opts.quarantineAlarmThreshold,
       dashboardName: `${id}-pipeline`,
     });
-
-    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
-    this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
 
     this.processor = this.processing.function;
     this.onFailureQueue = this.processing.onFailureQueue;
@@ -257,7 +258,6 @@ export class ShardlineStack extends Stack {
     this.quarantineDeliveryStream = this.delivery.quarantine;
     this.workgroup = this.catalog.workgroup;
     this.catalogQueries = this.catalog.queries;
-    this.alarms = this.monitoring.alarms;
 
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
@@ -290,6 +290,11 @@ export class ShardlineStack extends Stack {
       onFailureQueue: this.onFailureQueue,
       archiveBucket: this.archiveBucket,
     });
+  }
+
+  /** Every alarm (each notifies {@link Monitoring.topic}). */
+  get alarms(): readonly cloudwatch.Alarm[] {
+    return this.monitoring.alarms;
   }
 
   /**

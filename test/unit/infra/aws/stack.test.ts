@@ -1,49 +1,33 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, aws_s3 as s3 } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../../../common/envelope.ts';
 import { buildApp } from '../../../../infra/aws/lib/build.ts';
-import { REPO_ROOT, type ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
+import type { ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
 import { STACK_OUTPUTS } from '../../../../infra/aws/outputs.ts';
+import { stackFixture } from '../../../helpers/stack.ts';
 
 /** Athena's `${dt}` placeholder (kept out of string literals for the linter). */
 const DT = ['$', '{dt}'].join('');
 
-// GIVEN a tiny handler (the real one is bundled by `npm run synth`) and a synthetic query catalog.
-// The entry must sit under the project root for NodejsFunction: use the git-ignored scratch folder.
-mkdirSync(join(REPO_ROOT, 'scratch'), { recursive: true });
-const dir = mkdtempSync(join(REPO_ROOT, 'scratch', 'infra-test-'));
-const handlerEntry = join(dir, 'handler.ts');
-const catalogDir = join(dir, 'catalog');
-
-function synth(input: ShardlineConfigInput): { stack: ShardlineStack; template: Template; outdir: string } {
-  const outdir = mkdtempSync(join(dir, 'out-'));
-  const app = new App({ outdir });
-  const stack = buildApp(app, resolveConfig(input), { handlerEntry, catalogDir, stackName: 'Test' });
-  app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on any unacknowledged finding
-  return { stack, template: Template.fromStack(stack), outdir };
-}
+// GIVEN a tiny handler and a synthetic query catalog (test/helpers/stack.ts).
+const fixture = stackFixture();
+const { handlerEntry, catalogDir } = fixture;
+const dir = fixture.dir;
+const synth = (input: ShardlineConfigInput) => fixture.synth(input);
 
 let template: Template;
 let stack: ShardlineStack;
 let outdir: string;
 
 beforeAll(() => {
-  writeFileSync(handlerEntry, 'export const handler = async () => ({ batchItemFailures: [] });\n');
-  mkdirSync(catalogDir);
-  writeFileSync(join(catalogDir, 'a.sql'), '-- name: top_sources\n-- description: Top sources\nSELECT 1;\n');
-  writeFileSync(
-    join(catalogDir, 'b.sql'),
-    '-- name: hourly_counts\n-- description: Counts per hour\nSELECT 2;\n',
-  );
-  writeFileSync(join(catalogDir, 'notes.txt'), 'not a query');
   ({ stack, template, outdir } = synth({ stream: { shardCount: 3 }, eventSource: { batchSize: 250 } }));
 }, 60_000);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => fixture.dispose());
 
 describe('ShardlineStack', () => {
   it('maps the event source from config.eventSource', () => {
@@ -304,13 +288,7 @@ describe('ShardlineStack', () => {
 describe('cdk-nag (AwsSolutions)', () => {
   it('reports no unacknowledged finding, error or warning, in the Shardline stack', () => {
     // synth() above threw on any error; the report lists every violation, warnings included.
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
-    };
-    const violations = report.pluginReports.flatMap((p) =>
-      p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`),
-    );
-    expect(violations).toEqual([]);
+    expect(fixture.nagViolations(outdir)).toEqual([]);
   });
 
   it('is live: the app as buildApp wires it rejects an unencrypted, unlogged bucket', () => {
