@@ -81,29 +81,52 @@ describe('ShardlineStack', () => {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRollupTime' })],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
     });
   });
 
-  it('grants the processor only the table actions it uses, on the table and its index by name', () => {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { PolicyName: Match.stringLikeRegexp('ProcessorRole') },
-    });
-    const statements = Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
-          .PolicyDocument.Statement,
+  it('keeps every log group the same, explicit number of days (logRetentionDays)', () => {
+    const retention = (t: Template) =>
+      Object.values(t.findResources('AWS::Logs::LogGroup')).map(
+        (g) => (g as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays,
+      );
+    // processor, the two delivery streams, the ingest API's access log
+    expect(retention(template)).toEqual([30, 30, 30, 30]);
+    const { template: t } = fixture.synth({}, { logRetentionDays: 90 });
+    expect(retention(t)).toEqual([90, 90, 90, 90]);
+    expect(() => fixture.synth({}, { logRetentionDays: 31 })).toThrow(
+      /logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, .*; received 31/,
     );
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])) as string[];
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-    ]);
-    expect(actions).toContain('firehose:PutRecordBatch');
-    expect(actions).toContain('sqs:SendMessage');
-    expect(JSON.stringify(statements)).not.toContain('/index/*');
+  }, 60_000);
+
+  it("leaves API Gateway's account-wide CloudWatch role to the operator", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const roles = JSON.stringify(template.findResources('AWS::IAM::Role'));
+    expect(roles).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
   });
+
+  it('records the cdk-nag acknowledgments in the template, on the resources they concern', () => {
+    const resources = template.toJSON()['Resources'] as Record<
+      string,
+      { Type: string; Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }
+    >;
+    const acked = (id: string) =>
+      Object.entries(resources)
+        .filter(([, r]) => r.Metadata?.cdk_nag?.rules_to_suppress.some((x) => x.id === id))
+        .map(([, r]) => r.Type);
+    expect(acked('AwsSolutions-SQS3')).toContain('AWS::SQS::Queue');
+    expect(acked('AwsSolutions-S1')).toContain('AWS::S3::Bucket');
+    expect(acked('AwsSolutions-KDF1')).toEqual(['AWS::KinesisFirehose::DeliveryStream']);
+    for (const r of Object.values(resources)) {
+      for (const x of r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+        expect(x.reason.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('keeps the table deletable when the stack does not retain data', () => {
+    const { template: t } = fixture.synth({}, { retainData: false });
+    t.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  }, 60_000);
 
   it('archives the stream to S3 as Parquet through Firehose with the configured prefixes', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
