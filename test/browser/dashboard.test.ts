@@ -10,7 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardServer, type SeriesResponse, startDashboard } from '../../dashboard/index.ts';
 import { browserTestsRun, launchChromium } from '../helpers/chromium.ts';
-import { minutesAgo, startPipeline, type TestPipeline } from '../unit/dashboard/pipeline.ts';
+import { minutesAgo, startPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
