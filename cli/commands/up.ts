@@ -42,6 +42,10 @@ export function register(program: Command): void {
         kinesisEndpoint: cloud.endpoints.kinesis,
         dynamodbEndpoint: cloud.endpoints.dynamodb,
         firehoseEndpoint: cloud.endpoints.firehose,
+        athenaEndpoint: cloud.endpoints.athena,
+        cloudformationEndpoint: cloud.endpoints.cloudformation,
+        sqsEndpoint: cloud.endpoints.sqs,
+        stackName: cloud.apis?.stackName ?? null,
         ingestUrl: cloud.ingestUrl,
         streamName: cloud.streamName,
         tableName: cloud.tableName,
@@ -52,6 +56,7 @@ export function register(program: Command): void {
       if (!opts.json) {
         process.stderr.write(
           `local cloud ready in ${dataDir}; other shardline commands with the same --data-dir use it.\n` +
+            `AWS tools (and --target aws) reach it after: eval "$(shardline env --data-dir ${opts.dataDir})"\n` +
             `Press Ctrl-C to stop.\n`,
         );
       }

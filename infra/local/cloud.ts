@@ -21,6 +21,7 @@ import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
 import { tableDefinition } from '../../common/table.ts';
+import { type LocalApiEndpoints, type LocalApis, startLocalApis } from './apis.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
   EventSourceMapping,
@@ -72,14 +73,31 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /**
+   * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
+   * depth over SQS): `infra/local/apis.ts`. @default true
+   */
+  readonly awsApis?: boolean;
 }
+
+/** Endpoints of the local cloud's services (null: not running). */
+export type CloudEndpoints = {
+  kinesis: string;
+  dynamodb: string;
+  firehose: string | null;
+  ingest: string | null;
+} & {
+  [K in keyof LocalApiEndpoints]: string | null;
+};
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
 export interface CloudInfo {
   pid: number;
   startedAt: string;
   region: string;
-  endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  endpoints: CloudEndpoints;
+  /** Stack name the local CloudFormation answers DescribeStacks for, or null without the AWS APIs. */
+  stackName: string | null;
   streamName: string;
   streamArn: string;
   tableName: string;
@@ -124,11 +142,13 @@ export class LocalCloud {
   readonly streamArn: string;
   readonly tableName: string;
   readonly archiveDir: string;
-  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  readonly endpoints: CloudEndpoints;
   readonly esm: EventSourceMapping | null;
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
+  readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
   readonly #savedEnv: Map<string, string | undefined>;
   readonly #clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
@@ -138,10 +158,11 @@ export class LocalCloud {
     config: ResolvedConfig;
     dataDir: string;
     emulators: Emulator[];
-    endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+    endpoints: CloudEndpoints;
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
+    apis: LocalApis | null;
     savedEnv: Map<string, string | undefined>;
     clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
   }) {
@@ -156,6 +177,7 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.apis = args.apis;
     this.#emulators = args.emulators;
     this.#savedEnv = args.savedEnv;
     this.#clients = args.clients;
@@ -172,6 +194,7 @@ export class LocalCloud {
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
       const kinesis = await startKinesis({ dataDir, thread });
@@ -230,6 +253,14 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.awsApis ?? true) {
+        apis = await startLocalApis({
+          config,
+          dataDir,
+          functionName: LOCAL_FUNCTION_NAME,
+          ingestUrl: ingest?.url ?? null,
+        });
+      }
       const cloud = new LocalCloud({
         config,
         dataDir,
@@ -239,16 +270,21 @@ export class LocalCloud {
           dynamodb: dynamo.endpoint,
           firehose: firehose?.endpoint ?? null,
           ingest: ingest?.endpoint ?? null,
+          athena: apis?.endpoints.athena ?? null,
+          cloudformation: apis?.endpoints.cloudformation ?? null,
+          sqs: apis?.endpoints.sqs ?? null,
         },
         esm,
         firehose,
         ingest,
+        apis,
         savedEnv,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
@@ -275,6 +311,7 @@ export class LocalCloud {
       startedAt: new Date().toISOString(),
       region: this.region,
       endpoints: this.endpoints,
+      stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
       streamName: this.streamName,
       streamArn: this.streamArn,
@@ -296,6 +333,10 @@ export class LocalCloud {
       SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
     };
     if (this.endpoints.firehose !== null) out.AWS_ENDPOINT_URL_FIREHOSE = this.endpoints.firehose;
+    if (this.endpoints.athena !== null) out.AWS_ENDPOINT_URL_ATHENA = this.endpoints.athena;
+    if (this.endpoints.cloudformation !== null)
+      out.AWS_ENDPOINT_URL_CLOUDFORMATION = this.endpoints.cloudformation;
+    if (this.endpoints.sqs !== null) out.AWS_ENDPOINT_URL_SQS = this.endpoints.sqs;
     return out;
   }
 
@@ -314,6 +355,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();

@@ -60,7 +60,11 @@ function stackXml(stack: LocalStack): string {
 }
 
 /** Handles one query-protocol request body. Pure. */
-export function handleQuery(stack: LocalStack, form: URLSearchParams, requestId = randomUUID()): QueryResponse {
+export function handleQuery(
+  stack: LocalStack,
+  form: URLSearchParams,
+  requestId = randomUUID(),
+): QueryResponse {
   const action = form.get('Action') ?? '';
   if (action !== 'DescribeStacks') {
     return errorXml(

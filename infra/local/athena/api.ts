@@ -35,7 +35,9 @@ function str(body: Record<string, unknown>, key: string, required = true): strin
   const v = body[key];
   if (v === undefined || v === null) {
     if (!required) return undefined;
-    throw invalid(`1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`);
+    throw invalid(
+      `1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   if (typeof v !== 'string') throw invalid(`${key} must be a string; received ${typeof v}`);
   return v;
@@ -101,8 +103,12 @@ function encodeToken(id: string, offset: number): string {
 
 function decodeToken(token: string, id: string): number {
   try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { id?: unknown; offset?: unknown };
-    if (t.id === id && typeof t.offset === 'number' && Number.isInteger(t.offset) && t.offset >= 0) return t.offset;
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      id?: unknown;
+      offset?: unknown;
+    };
+    if (t.id === id && typeof t.offset === 'number' && Number.isInteger(t.offset) && t.offset >= 0)
+      return t.offset;
   } catch {
     // fall through
   }
@@ -113,12 +119,15 @@ function results(athena: LocalAthena, body: Record<string, unknown>): unknown {
   const id = str(body, 'QueryExecutionId')!;
   const max = body.MaxResults ?? MAX_RESULTS;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) {
-    throw invalid(`1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+    throw invalid(
+      `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+    );
   }
   if (max > MAX_RESULTS) throw invalid(`MaxResults is more than maximum allowed length ${MAX_RESULTS}.`);
   const exec = athena.get(id);
   if (exec.state === 'FAILED') throw invalid(exec.reason ?? 'Query failed', 'INVALID_INPUT');
-  if (exec.state === 'CANCELLED') throw invalid(`Query was cancelled: ${exec.reason ?? ''}`.trim(), 'INVALID_INPUT');
+  if (exec.state === 'CANCELLED')
+    throw invalid(`Query was cancelled: ${exec.reason ?? ''}`.trim(), 'INVALID_INPUT');
   if (exec.state !== 'SUCCEEDED' || !exec.result) {
     throw invalid(`Query has not yet finished. Current state: ${exec.state}`, 'INVALID_INPUT');
   }
@@ -146,7 +155,9 @@ function results(athena: LocalAthena, body: Record<string, unknown>): unknown {
 function paged<T>(items: readonly T[], body: Record<string, unknown>, limit: number, name: string) {
   const max = body.MaxResults ?? limit;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > limit) {
-    throw invalid(`1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${limit}`);
+    throw invalid(
+      `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${limit}`,
+    );
   }
   const token = str(body, 'NextToken', false);
   const offset = token === undefined ? 0 : decodeToken(token, name);
@@ -166,7 +177,9 @@ export function handleOperation(athena: LocalAthena, operation: string, raw: unk
       case 'StartQueryExecution': {
         const sql = str(body, 'QueryString')!;
         if (sql.trim().length === 0 || Buffer.byteLength(sql) > MAX_QUERY_BYTES) {
-          throw invalid(`1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length between 1 and ${MAX_QUERY_BYTES}`);
+          throw invalid(
+            `1 validation error detected: Value at 'queryString' failed to satisfy constraint: Member must have length between 1 and ${MAX_QUERY_BYTES}`,
+          );
         }
         const ctx = obj(body, 'QueryExecutionContext');
         const id = athena.start({
@@ -229,7 +242,9 @@ export function handleOperation(athena: LocalAthena, operation: string, raw: unk
       case 'BatchGetNamedQuery': {
         const ids = body.NamedQueryIds;
         if (!Array.isArray(ids) || ids.length < 1 || ids.length > 50) {
-          throw invalid(`1 validation error detected: Value at 'namedQueryIds' failed to satisfy constraint: Member must have length between 1 and 50`);
+          throw invalid(
+            `1 validation error detected: Value at 'namedQueryIds' failed to satisfy constraint: Member must have length between 1 and 50`,
+          );
         }
         const found: unknown[] = [];
         const missing: unknown[] = [];
@@ -312,7 +327,10 @@ async function serve(athena: LocalAthena, req: IncomingMessage, res: ServerRespo
     for await (const chunk of req) {
       size += (chunk as Buffer).byteLength;
       if (size > MAX_BODY_BYTES) {
-        send(413, { __type: 'InvalidRequestException', Message: `Request body exceeds ${MAX_BODY_BYTES} bytes.` });
+        send(413, {
+          __type: 'InvalidRequestException',
+          Message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
+        });
         req.destroy();
         return;
       }
@@ -320,7 +338,10 @@ async function serve(athena: LocalAthena, req: IncomingMessage, res: ServerRespo
     }
     const target = String(req.headers['x-amz-target'] ?? '');
     if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-      send(400, { __type: 'UnknownOperationException', Message: `Unknown target ${JSON.stringify(target)}.` });
+      send(400, {
+        __type: 'UnknownOperationException',
+        Message: `Unknown target ${JSON.stringify(target)}.`,
+      });
       return;
     }
     let body: unknown;
