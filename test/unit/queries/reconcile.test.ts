@@ -207,6 +207,38 @@ describe('reconcile', () => {
       },
     ]);
   });
+
+  it('reports a difference in a window that has not settled as pending, not drift', async () => {
+    const drifted = (await reconcile({ config, dataDir, client, from, to })).drifts;
+    expect(drifted).toHaveLength(1);
+    const windowEnd = Date.parse(drifted[0]!.windowStart) + 3_600_000;
+    const settleMs = (config.processing.allowedLatenessSeconds + config.archive.bufferIntervalSeconds) * 1000;
+    // Just before the window settles: its events may still be buffered by Firehose or arrive late.
+    const early = await reconcile({ config, dataDir, client, from, to, now: windowEnd + settleMs });
+    expect(early.ok).toBe(true);
+    expect(early.drifts).toEqual([]);
+    expect(early.pending).toEqual(drifted);
+    expect(early.windowsPending).toBe(1);
+    expect(early.settledBefore).toBe(new Date(windowEnd).toISOString());
+    // --settled-only leaves the unsettled windows out of the comparison.
+    const settled = await reconcile({
+      config,
+      dataDir,
+      client,
+      from,
+      to,
+      now: windowEnd + settleMs,
+      settledOnly: true,
+    });
+    expect(settled.pending).toEqual([]);
+    expect(settled.drifts).toEqual([]);
+    expect(settled.windowsChecked).toBeLessThan(early.windowsChecked);
+    // One millisecond later it has settled: the same difference is drift.
+    const late = await reconcile({ config, dataDir, client, from, to, now: windowEnd + settleMs + 1 });
+    expect(late.ok).toBe(false);
+    expect(late.drifts).toEqual(drifted);
+    expect(late.pending).toEqual([]);
+  });
 });
 
 describe('reconcile with sketches', () => {

@@ -19,7 +19,12 @@ import { resolveConfig } from '../../../../common/config.ts';
 import type { ShardlineEvent } from '../../../../common/envelope.ts';
 import { type AthenaServer, startAthenaServer } from '../../../../infra/local/athena/api.ts';
 import { LocalAthena } from '../../../../infra/local/athena/service.ts';
-import { AthenaQueryFailedError, athenaClient, runAthenaQuery } from '../../../../queries/athena/index.ts';
+import {
+  AthenaQueryFailedError,
+  AthenaQueryTimeoutError,
+  athenaClient,
+  runAthenaQuery,
+} from '../../../../queries/athena/index.ts';
 import { CATALOG_DIR, loadCatalog } from '../../../../queries/catalog.ts';
 import { writeArchive } from '../../../helpers/archive.ts';
 import { T0 } from '../../../helpers/factories.ts';
@@ -196,6 +201,17 @@ describe('local Athena through @aws-sdk/client-athena', () => {
     const a = await start('SELECT 2', token);
     const b = await start('SELECT 2', token);
     expect(b.QueryExecutionId).toBe(a.QueryExecutionId);
+  });
+
+  it("a query past the caller's timeout is stopped and the error names its execution id", async () => {
+    const err = await runAthenaQuery('SELECT count(*) FROM range(300000000)', {
+      ...base(),
+      timeoutMs: 30,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AthenaQueryTimeoutError);
+    const id = (err as AthenaQueryTimeoutError).queryExecutionId;
+    expect((err as Error).message).toContain(`Athena query ${id} did not finish within 30 ms`);
+    expect((await finished(id)).Status?.State).toBe('CANCELLED');
   });
 
   it('answers GetWorkGroup and the catalog as named queries', async () => {
