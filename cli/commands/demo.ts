@@ -164,9 +164,15 @@ export function register(program: Command): void {
         const { reconcile } = await import('../../queries/reconcile.ts');
 
         say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
+        const { externalEndpointsFromEnv } = await import('../../infra/local/cloud.ts');
+        const external = externalEndpointsFromEnv(process.env);
+        for (const [service, endpoint] of Object.entries(external)) {
+          say(`Using your ${service} at ${endpoint} (AWS_ENDPOINT_URL_${service.toUpperCase()})`);
+        }
         const cloud = await LocalCloud.start({
           config,
           dataDir,
+          external,
           log: (l) => (process.env.SHARDLINE_VERBOSE ? say(l) : undefined),
           emulatorThreads: opts.emulatorThreads ?? false,
           ...chaos?.cloudOptions(),
@@ -260,6 +266,8 @@ export function register(program: Command): void {
               client: dynamo.client,
               from: startedAt - lateness,
               to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
+              // The pipeline was drained: every window is complete, any difference is drift.
+              drained: true,
             });
           } finally {
             await dynamo.close();

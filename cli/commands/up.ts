@@ -31,11 +31,17 @@ export function register(program: Command): void {
         if (!opts.json) process.stderr.write(`${line}\n`);
       };
       const { LocalCloud } = await import('../../infra/local/index.ts');
+      const { externalEndpointsFromEnv } = await import('../../infra/local/cloud.ts');
+      const external = externalEndpointsFromEnv(process.env);
+      for (const [service, endpoint] of Object.entries(external)) {
+        log(`using your ${service} at ${endpoint} (AWS_ENDPOINT_URL_${service.toUpperCase()})`);
+      }
       const cloud = await LocalCloud.start({
         config,
         dataDir,
         log,
         emulatorThreads: opts.emulatorThreads ?? false,
+        external,
       });
       const ready = {
         region: cloud.region,

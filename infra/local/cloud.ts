@@ -82,6 +82,26 @@ export interface LocalCloudOptions {
    * depth over SQS): `infra/local/apis.ts`. @default true
    */
   readonly awsApis?: boolean;
+  /**
+   * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
+   * kinesalite / dynalite; the stream and table are created there if missing. The CLI passes the standard
+   * `AWS_ENDPOINT_URL_KINESIS` / `AWS_ENDPOINT_URL_DYNAMODB` here (`externalEndpointsFromEnv`).
+   * @default start both in-process
+   */
+  readonly external?: { readonly kinesis?: string; readonly dynamodb?: string };
+}
+
+/** The `external` endpoints the standard SDK variables name (for `up` and `demo`). Pure. */
+export function externalEndpointsFromEnv(env: NodeJS.ProcessEnv): { kinesis?: string; dynamodb?: string } {
+  return {
+    ...(env.AWS_ENDPOINT_URL_KINESIS ? { kinesis: env.AWS_ENDPOINT_URL_KINESIS } : {}),
+    ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+  };
+}
+
+/** An endpoint someone else runs: nothing to close. */
+function externalEmulator(endpoint: string): Emulator {
+  return { endpoint, close: async () => undefined };
 }
 
 /** Endpoints of the local cloud's services (null: not running). */
@@ -205,9 +225,13 @@ export class LocalCloud {
     let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
-      const kinesis = await startKinesis({ dataDir, thread });
+      const kinesis = options.external?.kinesis
+        ? externalEmulator(options.external.kinesis)
+        : await startKinesis({ dataDir, thread });
       emulators.push(kinesis);
-      const dynamo = await startDynamo({ dataDir, thread });
+      const dynamo = options.external?.dynamodb
+        ? externalEmulator(options.external.dynamodb)
+        : await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
       process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
       process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
