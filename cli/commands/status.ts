@@ -52,7 +52,7 @@ export function register(program: Command): void {
               watermark: s.watermark ? `...${s.watermark.slice(-12)}` : '',
             })),
           )}\n\ntotal: ${status.totals.records} records, ${status.totals.aggregated} aggregated, ${status.totals.quarantined} quarantined (${status.totals.late} late)\n` +
-            `on-failure: ${onFailure.records ?? '?'} records (${onFailure.note})\n`,
+            `on-failure: ${onFailure.records ?? '?'} records (${onFailure.note})\n${ITERATOR_AGE_NOTE}\n`,
         );
       },
     );

@@ -227,6 +227,16 @@ describe('--target aws against the local cloud', () => {
     expect(a.windowsChecked).toBeGreaterThan(0);
   });
 
+  it('a failing Athena query prints the SQL error and exits 1', async () => {
+    writeFileSync(
+      join(dir, 'bad.sql'),
+      '-- name: bad\n-- description: a column that does not exist\nSELECT no_such_column FROM events\n',
+    );
+    const r = await cli(['query', './bad.sql', '--engine', 'athena', ...common], awsEnv, dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Athena query [0-9a-f-]{36} failed: COLUMN_NOT_FOUND: .*no_such_column/);
+  });
+
   it('an unknown stack is named with its region; exit 1', async () => {
     const r = await cli(['status', '--target', 'aws', '--stack', 'NoSuchStack', ...common], awsEnv, dir);
     expect(r.code).toBe(1);
