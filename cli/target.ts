@@ -22,8 +22,8 @@ import { ServiceError, UsageError } from '../common/errors.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../infra/aws/outputs.ts';
 import { type ArchiveEngine, athenaArchive, openDuckDbArchive } from '../queries/archive.ts';
 import { athenaClient } from '../queries/athena/client.ts';
-import { openDynamo } from '../queries/local.ts';
-import { withLocalCloud } from './local.ts';
+import { cliEnvironment, useAwsEnvironment } from './env.ts';
+import { localClientOptions, openCliDynamo, withLocalCloud } from './local.ts';
 
 export type TargetName = 'local' | 'aws';
 
@@ -111,9 +111,9 @@ export async function resolveAwsTarget(
   if (flags.target !== 'aws') throw new UsageError('resolveAwsTarget needs --target aws');
   const outputs = await readStackOutputs(
     flags.stack ?? DEFAULT_STACK_NAME,
-    process.env.AWS_REGION ?? config.region,
+    cliEnvironment().region ?? config.region,
   );
-  process.env.AWS_REGION ??= outputs.region;
+  useAwsEnvironment(outputs.region);
   return { outputs, config: configForStack(config, outputs) };
 }
 
@@ -173,7 +173,7 @@ function localTarget(config: ResolvedConfig, dataDir: string): Target {
     name: 'local',
     config,
     stack: null,
-    openAggregates: () => openDynamo(dataDir),
+    openAggregates: () => openCliDynamo(dataDir, config),
     openArchive: async () => {
       if (!existsSync(dataDir)) {
         throw new UsageError(
@@ -184,8 +184,8 @@ function localTarget(config: ResolvedConfig, dataDir: string): Target {
     },
     withStream: (fn) =>
       withLocalCloud(config, dataDir, async (info) => {
-        const kinesis = kinesisClient({ region: info.region });
-        const dynamodb = dynamodbClient({ region: info.region });
+        const kinesis = kinesisClient(localClientOptions(info, 'kinesis'));
+        const dynamodb = dynamodbClient(localClientOptions(info, 'dynamodb'));
         try {
           return await fn({ kinesis, dynamodb });
         } finally {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
+import { externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, untilSignal, withCommonOptions } from '../shared.ts';
 
@@ -31,8 +32,7 @@ export function register(program: Command): void {
         if (!opts.json) process.stderr.write(`${line}\n`);
       };
       const { LocalCloud } = await import('../../infra/local/index.ts');
-      const { externalEndpointsFromEnv } = await import('../../infra/local/cloud.ts');
-      const external = externalEndpointsFromEnv(process.env);
+      const external = externalEndpoints();
       for (const [service, endpoint] of Object.entries(external)) {
         log(`using your ${service} at ${endpoint} (AWS_ENDPOINT_URL_${service.toUpperCase()})`);
       }
