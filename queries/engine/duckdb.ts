@@ -231,6 +231,11 @@ export class DuckDbEngine {
     }
   }
 
+  /** Interrupts the statement running on this engine (it then fails with an interrupt error). */
+  interrupt(): void {
+    this.connection.interrupt();
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -4,7 +4,7 @@
  * and the catalog's named queries (as the stack creates them: `AWS::Athena::NamedQuery` per catalog file).
  *
  * An execution goes QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED. At most `concurrency` run at once;
- * the rest wait QUEUED. A FAILED one carries the SQL error in `StateChangeReason` (prefixed with Trino's
+ * the rest wait QUEUED. StopQueryExecution interrupts a running statement. A FAILED one carries the SQL error in `StateChangeReason` (prefixed with Trino's
  * error name where DuckDB's kind maps to one, e.g. `TABLE_NOT_FOUND`), a query over the workgroup's
  * `BytesScannedCutoffPerQuery` ends CANCELLED, and the result is also written as CSV to the output
  * location under `<dataDir>/s3/`, as Athena writes it to S3.
@@ -123,6 +123,8 @@ export class LocalAthena {
   readonly #tokens = new Map<string, string>();
   readonly #queue: Execution[] = [];
   readonly #running = new Set<Promise<void>>();
+  /** The engine of each running execution, to interrupt on StopQueryExecution. */
+  readonly #engines = new Map<string, DuckDbEngine>();
   readonly #concurrency: number;
   #active = 0;
 
@@ -215,6 +217,7 @@ export class LocalAthena {
       exec.completedAt = Date.now();
       const i = this.#queue.indexOf(exec);
       if (i >= 0) this.#queue.splice(i, 1);
+      this.#engines.get(id)?.interrupt();
     }
   }
 
@@ -263,6 +266,7 @@ export class LocalAthena {
     let engine: DuckDbEngine | undefined;
     try {
       engine = await DuckDbEngine.open({ dataDir: this.dataDir, config: this.config });
+      this.#engines.set(exec.id, engine);
       // Qualified names (`shardline.events`) resolve too.
       const db = this.config.athena.database;
       await engine.run(`CREATE SCHEMA IF NOT EXISTS ${db}`);
@@ -288,6 +292,7 @@ export class LocalAthena {
     } catch (err) {
       fail(athenaReason((err as Error).message));
     } finally {
+      this.#engines.delete(exec.id);
       engine?.close();
     }
   }
