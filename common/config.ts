@@ -301,6 +301,26 @@ const ConfigSchema = z.strictObject({
       bytesScannedCutoffPerQuery: z.number().int().min(10_000_000).default(10_000_000_000),
     })
     .prefault({}),
+  alarms: z
+    .strictObject({
+      /**
+       * Email address subscribed to the alarm topic, notified when an alarm fires and when it clears. AWS
+       * mails a confirmation link first; nothing arrives until it is followed. @default none
+       */
+      email: z
+        .email({ error: (iss) => `must be an email address; received ${describeValue(iss.input)}` })
+        .optional(),
+      /**
+       * ARN of an existing SNS topic (e.g. one wired to a pager or chat) every alarm notifies instead of a
+       * topic of the stack's own. Its access policy must let `cloudwatch.amazonaws.com` publish.
+       * @default none: the stack creates a topic
+       */
+      topicArn: resourceName(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>',
+      ).optional(),
+    })
+    .prefault({}),
   /** The rollups to maintain. Names must be unique. */
   rollups: z
     .array(RollupSchema)

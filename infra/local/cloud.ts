@@ -1,27 +1,19 @@
 /**
  * The local cloud: kinesalite + dynalite in-process, the stream and table created if absent, the local
  * Firehose, and the event source mapping invoking the processor, all persisted under one data dir.
+ * It leaves the environment alone: clients in this process take {@link LocalCloud.clientOptions}, other
+ * processes {@link LocalCloud.env} or `cloud.json`; several clouds can run side by side.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  CreateTableCommand,
-  ResourceNotFoundException as DdbNotFound,
-  DescribeTableCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  IncreaseStreamRetentionPeriodCommand,
-  type KinesisClient,
-  ResourceNotFoundException as KinesisNotFound,
-} from '@aws-sdk/client-kinesis';
-import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
-import { tableDefinition } from '../../common/table.ts';
+import { type LocalApiEndpoints, type LocalApis, startLocalApis } from './apis.ts';
+import { LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
   EventSourceMapping,
@@ -33,9 +25,10 @@ import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } fro
 import { LocalIngest } from './ingest.ts';
 /** Account id used in every local ARN. */
 import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
+import { ensureStream, ensureTable } from './private/resources.ts';
 import { writeJsonAtomic } from './private/state.ts';
 
-export { LOCAL_ACCOUNT };
+export { ensureTable, LOCAL_ACCOUNT };
 /** Name of the processor function in local ARNs. */
 export const LOCAL_FUNCTION_NAME = 'shardline-processor';
 
@@ -48,6 +41,11 @@ export interface LocalCloudOptions {
    * cloud's config and clients
    */
   readonly handler?: KinesisHandler;
+  /**
+   * Builds the function the mapping invokes from the running cloud's client options (chaos runs instrument
+   * the processor's clients). Ignored when `handler` is given. @default none
+   */
+  readonly buildHandler?: (connection: LocalConnection) => KinesisHandler;
   readonly log?: (line: string) => void;
   /** Run the event source mapping. @default true */
   readonly esm?: boolean;
@@ -59,11 +57,11 @@ export interface LocalCloudOptions {
     'pollIntervalMs' | 'shardDiscoveryIntervalMs' | 'retryBackoffMs' | 'clock' | 'duplicateDelivery'
   >;
   /**
-   * Builds the mapping's own Kinesis client (chaos runs add fault middleware to it). Called once the
-   * emulator endpoints are in the environment; the caller destroys the client after `stop()`.
+   * Builds the mapping's own Kinesis client from the emulator's client options (chaos runs add fault
+   * middleware to it); the caller destroys the client after `stop()`.
    * @default the cloud's shared Kinesis client
    */
-  readonly esmKinesisClient?: () => KinesisClient;
+  readonly esmKinesisClient?: (options: ClientOptions) => KinesisClient;
   /** Local Firehose test knobs. @default the Firehose's defaults */
   readonly firehoseTuning?: Pick<LocalFirehoseOptions, 'pollIntervalMs'>;
   /** Run the ingest HTTP endpoint (`POST /ingest`, `GET /sdk.js`, `GET /healthz`). @default true */
@@ -76,14 +74,43 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /**
+   * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
+   * depth over SQS): `infra/local/apis.ts`. @default true
+   */
+  readonly awsApis?: boolean;
+  /**
+   * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
+   * kinesalite / dynalite; the stream and table are created there if missing. `shardline up` and `demo`
+   * pass the standard `AWS_ENDPOINT_URL_KINESIS` / `AWS_ENDPOINT_URL_DYNAMODB` here.
+   * @default start both in-process
+   */
+  readonly external?: { readonly kinesis?: string; readonly dynamodb?: string };
 }
+
+/** An endpoint someone else runs: nothing to close. */
+function externalEmulator(endpoint: string): Emulator {
+  return { endpoint, close: async () => undefined };
+}
+
+/** Endpoints of the local cloud's services (null: not running). */
+export type CloudEndpoints = {
+  kinesis: string;
+  dynamodb: string;
+  firehose: string | null;
+  ingest: string | null;
+} & {
+  [K in keyof LocalApiEndpoints]: string | null;
+};
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
 export interface CloudInfo {
   pid: number;
   startedAt: string;
   region: string;
-  endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  endpoints: CloudEndpoints;
+  /** Stack name the local CloudFormation answers DescribeStacks for, or null without the AWS APIs. */
+  stackName: string | null;
   streamName: string;
   streamArn: string;
   tableName: string;
@@ -104,22 +131,22 @@ interface CloudClients {
   firehose?: FirehoseClient;
 }
 
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_KINESIS',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_ENDPOINT_URL_FIREHOSE',
-  'AWS_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-] as const;
+/** What a handler factory gets: the running cloud's client options. */
+export interface LocalConnection {
+  readonly config: ResolvedConfig;
+  clientOptions(service: LocalService): ClientOptions;
+}
+
+/** Where the processor's quarantine goes without a local Firehose: a closed port, so sends fail and retry. */
+const NO_FIREHOSE = 'http://127.0.0.1:9';
 
 /**
- * Starts everything; `stop()` undoes it (and restores the environment variables it set).
+ * Starts everything; `stop()` undoes it.
  *
  * @example
  * ```ts
  * const cloud = await LocalCloud.start({ config: resolveConfig({}), dataDir: '.shardline' });
- * // ...produce to cloud.streamName with kinesisClient()...
+ * // ...produce to cloud.streamName with kinesisClient(cloud.clientOptions('kinesis'))...
  * await cloud.drain({ timeoutMs: 60_000 });
  * await cloud.stop();
  * ```
@@ -132,13 +159,14 @@ export class LocalCloud {
   readonly streamArn: string;
   readonly tableName: string;
   readonly archiveDir: string;
-  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  readonly endpoints: CloudEndpoints;
   readonly esm: EventSourceMapping | null;
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
+  readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
-  readonly #savedEnv: Map<string, string | undefined>;
   readonly #clients: CloudClients;
   #stopping: Promise<void> | undefined;
 
@@ -146,11 +174,11 @@ export class LocalCloud {
     config: ResolvedConfig;
     dataDir: string;
     emulators: Emulator[];
-    endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+    endpoints: CloudEndpoints;
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
-    savedEnv: Map<string, string | undefined>;
+    apis: LocalApis | null;
     clients: CloudClients;
   }) {
     this.config = args.config;
@@ -164,8 +192,8 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.apis = args.apis;
     this.#emulators = args.emulators;
-    this.#savedEnv = args.savedEnv;
     this.#clients = args.clients;
   }
 
@@ -175,24 +203,27 @@ export class LocalCloud {
     mkdirSync(dataDir, { recursive: true });
     const log = options.log ?? (() => undefined);
     const emulators: Emulator[] = [];
-    const savedEnv = new Map<string, string | undefined>(ENV_KEYS.map((k) => [k, process.env[k]]));
     const clients: Partial<CloudClients> = {};
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
-      const kinesis = await startKinesis({ dataDir, thread });
+      const kinesis = options.external?.kinesis
+        ? externalEmulator(options.external.kinesis)
+        : await startKinesis({ dataDir, thread });
       emulators.push(kinesis);
-      const dynamo = await startDynamo({ dataDir, thread });
+      const dynamo = options.external?.dynamodb
+        ? externalEmulator(options.external.dynamodb)
+        : await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
-      process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-      process.env.AWS_REGION = config.region;
-      process.env.AWS_ACCESS_KEY_ID ||= 'local';
-      process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
-      clients.kinesis = kinesisClient({ region: config.region });
-      clients.dynamodb = dynamodbClient({ region: config.region });
+      const emulated = {
+        region: config.region,
+        endpoints: { kinesis: kinesis.endpoint, dynamodb: dynamo.endpoint },
+      };
+      clients.kinesis = kinesisClient(localClientOptions(emulated, 'kinesis'));
+      clients.dynamodb = dynamodbClient(localClientOptions(emulated, 'dynamodb'));
       await ensureStream(clients.kinesis, config);
       await ensureTable(clients.dynamodb, config.table.name);
       log(`[cloud] kinesis ${kinesis.endpoint}, dynamodb ${dynamo.endpoint}, stream ${config.stream.name}`);
@@ -207,14 +238,22 @@ export class LocalCloud {
           log,
         });
       }
-      const firehoseEndpoint =
-        firehose?.endpoint ?? process.env.AWS_ENDPOINT_URL_FIREHOSE ?? 'http://127.0.0.1:9';
-      process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
+      const connection: LocalConnection = {
+        config,
+        clientOptions: (service) =>
+          localClientOptions(
+            {
+              ...emulated,
+              endpoints: { ...emulated.endpoints, firehose: firehose?.endpoint ?? NO_FIREHOSE },
+            },
+            service,
+          ),
+      };
 
       if (options.esm ?? true) {
-        let handler = options.handler;
+        let handler = options.handler ?? options.buildHandler?.(connection);
         if (handler === undefined) {
-          clients.firehose = firehoseClient({ region: config.region, endpoint: firehoseEndpoint });
+          clients.firehose = firehoseClient(connection.clientOptions('firehose'));
           const { createProcessor, lambdaHandler } = await import('../../processors/handler.ts');
           handler = lambdaHandler(
             createProcessor({ config, clients: { dynamodb: clients.dynamodb, firehose: clients.firehose } }),
@@ -225,7 +264,7 @@ export class LocalCloud {
           eventSource: config.eventSource,
           streamName: config.stream.name,
           streamArn: streamArn(config),
-          kinesis: options.esmKinesisClient?.() ?? clients.kinesis,
+          kinesis: options.esmKinesisClient?.(connection.clientOptions('kinesis')) ?? clients.kinesis,
           handler,
           stateDir: join(dataDir, 'esm', LOCAL_FUNCTION_NAME),
           region: config.region,
@@ -242,6 +281,14 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.awsApis ?? true) {
+        apis = await startLocalApis({
+          config,
+          dataDir,
+          functionName: LOCAL_FUNCTION_NAME,
+          ingestUrl: ingest?.url ?? null,
+        });
+      }
       const cloud = new LocalCloud({
         config,
         dataDir,
@@ -251,16 +298,20 @@ export class LocalCloud {
           dynamodb: dynamo.endpoint,
           firehose: firehose?.endpoint ?? null,
           ingest: ingest?.endpoint ?? null,
+          athena: apis?.endpoints.athena ?? null,
+          cloudformation: apis?.endpoints.cloudformation ?? null,
+          sqs: apis?.endpoints.sqs ?? null,
         },
         esm,
         firehose,
         ingest,
-        savedEnv,
+        apis,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
@@ -268,7 +319,6 @@ export class LocalCloud {
       clients.kinesis?.destroy();
       clients.dynamodb?.destroy();
       clients.firehose?.destroy();
-      restoreEnv(savedEnv);
       if (err instanceof ServiceError) throw err;
       throw new ServiceError(`local cloud failed to start in ${dataDir}: ${(err as Error).message}`, {
         cause: err,
@@ -288,6 +338,7 @@ export class LocalCloud {
       startedAt: new Date().toISOString(),
       region: this.region,
       endpoints: this.endpoints,
+      stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
       streamName: this.streamName,
       streamArn: this.streamArn,
@@ -296,19 +347,32 @@ export class LocalCloud {
     };
   }
 
-  /** Environment for another process (or SDK client) to use this cloud. */
+  /**
+   * Options for a `common/aws.ts` client of `service` on this cloud (region, endpoint, placeholder
+   * credentials), e.g. `kinesisClient(cloud.clientOptions('kinesis'))`. Without a local Firehose, the
+   * Firehose options carry no endpoint.
+   */
+  clientOptions(service: LocalService): ClientOptions {
+    return localClientOptions(this, service);
+  }
+
+  /** Environment for another process to use this cloud. */
   env(): Record<string, string> {
     const out: Record<string, string> = {
       AWS_ENDPOINT_URL_KINESIS: this.endpoints.kinesis,
       AWS_ENDPOINT_URL_DYNAMODB: this.endpoints.dynamodb,
       AWS_REGION: this.region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID || 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       SHARDLINE_CONFIG: JSON.stringify(this.config),
       SHARDLINE_TABLE: this.tableName,
       SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
     };
     if (this.endpoints.firehose !== null) out.AWS_ENDPOINT_URL_FIREHOSE = this.endpoints.firehose;
+    if (this.endpoints.athena !== null) out.AWS_ENDPOINT_URL_ATHENA = this.endpoints.athena;
+    if (this.endpoints.cloudformation !== null)
+      out.AWS_ENDPOINT_URL_CLOUDFORMATION = this.endpoints.cloudformation;
+    if (this.endpoints.sqs !== null) out.AWS_ENDPOINT_URL_SQS = this.endpoints.sqs;
     return out;
   }
 
@@ -327,9 +391,10 @@ export class LocalCloud {
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
 
-  /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
+  /** Stops the mapping, Firehose and emulators, removes `cloud.json`. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();
@@ -339,71 +404,12 @@ export class LocalCloud {
       for (const e of [...this.#emulators].reverse()) await e.close();
       const file = join(this.dataDir, 'cloud.json');
       if (existsSync(file)) rmSync(file);
-      restoreEnv(this.#savedEnv);
     })();
     return this.#stopping;
-  }
-}
-
-function restoreEnv(saved: Map<string, string | undefined>): void {
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
   }
 }
 
 /** `arn:aws:kinesis:<region>:000000000000:stream/<name>`. */
 export function streamArn(config: ResolvedConfig): string {
   return localStreamArn(config.region, config.stream.name);
-}
-
-async function ensureStream(kinesis: KinesisClient, config: ResolvedConfig): Promise<void> {
-  const name = config.stream.name;
-  const status = async (): Promise<string | undefined> => {
-    try {
-      const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-      return out.StreamDescriptionSummary?.StreamStatus;
-    } catch (err) {
-      if (err instanceof KinesisNotFound || (err as Error).name === 'ResourceNotFoundException')
-        return undefined;
-      throw err;
-    }
-  };
-  if ((await status()) === undefined) {
-    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: config.stream.shardCount }));
-    await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
-    if (config.stream.retentionHours > 24) {
-      await kinesis.send(
-        new IncreaseStreamRetentionPeriodCommand({
-          StreamName: name,
-          RetentionPeriodHours: config.stream.retentionHours,
-        }),
-      );
-    }
-  }
-  await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
-}
-
-/** Creates the aggregates table if absent and waits until it is ACTIVE (dynalite answers CREATING first). */
-export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
-  const status = async (): Promise<string | undefined> => {
-    try {
-      const out = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-      return out.Table?.TableStatus;
-    } catch (err) {
-      if (err instanceof DdbNotFound || (err as Error).name === 'ResourceNotFoundException') return undefined;
-      throw err;
-    }
-  };
-  if ((await status()) === undefined) await dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
-  await waitFor(async () => (await status()) === 'ACTIVE', `table ${tableName} to become ACTIVE`);
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new ServiceError(`timed out after ${timeoutMs} ms waiting for ${what}`, { retryable: true });
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -46,7 +46,7 @@ export type { ShardStats } from './esm/poller.ts';
  * @example
  * ```ts
  * const esm = await EventSourceMapping.start({
- *   eventSource: config.eventSource, streamName, streamArn, kinesis: kinesisClient(), handler,
+ *   eventSource: config.eventSource, streamName, streamArn, kinesis: kinesisClient(cloud.clientOptions('kinesis')), handler,
  *   stateDir: '.shardline/esm', region: 'us-east-1',
  *   functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shardline-processor',
  *   onFailureDir: '.shardline/onfailure',

@@ -15,6 +15,7 @@ import {
   aws_dynamodb as dynamodb,
   type aws_kinesisfirehose as firehose,
   aws_kinesis as kinesis,
+  aws_logs as logs,
   type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
@@ -32,7 +33,6 @@ import type { CatalogQuery } from './catalog.ts';
 import { ArchiveDelivery } from './delivery.ts';
 import { IngestApi } from './ingest.ts';
 import { Monitoring } from './monitoring.ts';
-import { acknowledgeNagFindings } from './nag.ts';
 import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
 import { PROCESSOR_TABLE_ACTIONS, Processor } from './processor.ts';
@@ -81,10 +81,24 @@ export interface ShardlineStackProps extends StackProps {
    */
   readonly quarantineAlarmThreshold?: number;
   /**
-   * Keep the table and buckets when the stack is deleted.
+   * Keep the table, the buckets and the log groups when the stack is deleted, and protect the table from
+   * deletion (DynamoDB deletion protection).
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * Days every log group of the stack keeps its events (the processor's, the delivery streams' errors,
+   * the ingest API's access log): one of CloudWatch Logs' values, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150,
+   * 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Days the archive bucket keeps an object version after it is overwritten or deleted (versioning
+   * protects what backfill and reconcile rebuild from), 1–3650.
+   * @default 30
+   */
+  readonly noncurrentVersionDays?: number;
 }
 
 interface ResolvedStackProps {
@@ -96,6 +110,8 @@ interface ResolvedStackProps {
   iteratorAgeAlarmSeconds: number;
   quarantineAlarmThreshold: number;
   retainData: boolean;
+  logRetention: logs.RetentionDays;
+  noncurrentVersionDays: number;
 }
 
 function inRange(name: string, value: number, min: number, max: number): number {
@@ -103,6 +119,21 @@ function inRange(name: string, value: number, min: number, max: number): number 
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}; received ${value}`);
   }
   return value;
+}
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
+  (d): d is logs.RetentionDays => typeof d === 'number' && d > 0,
+);
+
+function logRetention(days: number): logs.RetentionDays {
+  const match = LOG_RETENTION_DAYS.find((d) => d === days);
+  if (match === undefined) {
+    throw new ConfigError(
+      `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}; received ${days}`,
+    );
+  }
+  return match;
 }
 
 /** Applies the defaults of {@link ShardlineStackProps} once and validates them. */
@@ -132,6 +163,8 @@ export function resolveStackProps(
       1e9,
     ),
     retainData: props.retainData ?? true,
+    logRetention: logRetention(props.logRetentionDays ?? 30),
+    noncurrentVersionDays: inRange('noncurrentVersionDays', props.noncurrentVersionDays ?? 30, 1, 3650),
   };
 }
 
@@ -168,7 +201,6 @@ export class ShardlineStack extends Stack {
   readonly onFailureQueue: sqs.Queue;
   readonly workgroup: athena.CfnWorkGroup;
   readonly catalogQueries: readonly CatalogQuery[];
-  readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
@@ -204,6 +236,7 @@ export class ShardlineStack extends Stack {
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: opts.retainData,
       removalPolicy,
     });
     for (const gsi of def.GlobalSecondaryIndexes) {
@@ -232,7 +265,10 @@ export class ShardlineStack extends Stack {
     }
 
     // --- Archive: buckets, Glue + Athena, Firehose ---
-    this.storage = new ArchiveStorage(this, 'Storage', { removalPolicy });
+    this.storage = new ArchiveStorage(this, 'Storage', {
+      removalPolicy,
+      noncurrentVersionDays: opts.noncurrentVersionDays,
+    });
     this.catalog = new ArchiveCatalog(this, 'Catalog', {
       config,
       archiveBucket: this.storage.archive,
@@ -245,6 +281,8 @@ export class ShardlineStack extends Stack {
       stream: this.stream,
       archiveBucket: this.storage.archive,
       eventsTable: this.catalog.eventsTable,
+      logRetention: opts.logRetention,
+      removalPolicy,
     });
 
     // --- Processor Lambda ---
@@ -252,7 +290,6 @@ export class ShardlineStack extends Stack {
       config,
       stream: this.stream,
       table: this.table,
-      indexNames: def.GlobalSecondaryIndexes.map((gsi) => gsi.IndexName),
       quarantine: this.delivery.quarantine,
       handlerEntry: opts.handlerEntry,
       memorySizeMiB: opts.memorySizeMiB,
@@ -260,23 +297,31 @@ export class ShardlineStack extends Stack {
         opts.reserveConcurrency && !onDemand
           ? config.stream.shardCount * config.eventSource.parallelizationFactor
           : undefined,
+      logRetention: opts.logRetention,
+      removalPolicy,
+    });
+
+    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
+    this.ingest = new IngestApi(this, 'Ingest', {
+      stream: this.stream,
+      removalPolicy,
+      logRetention: opts.logRetention,
     });
 
     // --- Alarms and dashboard ---
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
       stream: this.stream,
       table: this.table,
       processor: this.processing.function,
       onFailureQueue: this.processing.onFailureQueue,
       archiveDelivery: this.delivery.archive,
-      archiveBufferIntervalSeconds: config.archive.bufferIntervalSeconds,
+      quarantineDelivery: this.delivery.quarantine,
+      api: this.ingest.api,
       iteratorAgeAlarmSeconds: opts.iteratorAgeAlarmSeconds,
       quarantineAlarmThreshold: opts.quarantineAlarmThreshold,
       dashboardName: `${id}-pipeline`,
     });
-
-    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
-    this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
 
     this.processor = this.processing.function;
     this.onFailureQueue = this.processing.onFailureQueue;
@@ -285,7 +330,6 @@ export class ShardlineStack extends Stack {
     this.quarantineDeliveryStream = this.delivery.quarantine;
     this.workgroup = this.catalog.workgroup;
     this.catalogQueries = this.catalog.queries;
-    this.alarms = this.monitoring.alarms;
 
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
@@ -310,14 +354,11 @@ export class ShardlineStack extends Stack {
     for (const [k, value] of Object.entries(outputs)) {
       new CfnOutput(this, STACK_OUTPUTS[k as StackOutputKey], { value });
     }
+  }
 
-    acknowledgeNagFindings({
-      accessLogs: this.storage.accessLogs,
-      archiveDelivery: this.archiveDeliveryStream,
-      quarantineDelivery: this.quarantineDeliveryStream,
-      onFailureQueue: this.onFailureQueue,
-      archiveBucket: this.archiveBucket,
-    });
+  /** Every alarm (each notifies {@link Monitoring.topic}). */
+  get alarms(): readonly cloudwatch.Alarm[] {
+    return this.monitoring.alarms;
   }
 
   /**
