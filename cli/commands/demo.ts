@@ -264,7 +264,9 @@ export function register(program: Command): void {
           if (tty) process.stderr.write('\n');
           await chaos?.finishResharding();
           say('Draining: waiting until every record is processed and archived...');
-          await cloud.drain({ timeoutMs: 300_000 });
+          // Tumbling windows are ended so what they carry (onClose rollups, hourly windows) is written before
+          // the reconcile.
+          await cloud.drain({ timeoutMs: 300_000, closeWindows: true });
 
           const status = await readStatus(config, clients);
           const lateness = config.processing.allowedLatenessSeconds * 1000;

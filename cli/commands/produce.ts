@@ -108,7 +108,7 @@ export function register(program: Command): void {
           parseIntOption('--devices', 1, 100_000),
         )
         .option('--seed <n>', 'seed of the synthetic data', parseIntOption('--seed', 0, 2 ** 32 - 1), 1)
-        .option('--kpl', 'KPL-aggregate records')
+        .option('--no-kpl', 'send one Kinesis record per event instead of KPL aggregates (the default)')
         .option(
           '--inject-duplicates <p>',
           'probability a record re-sends an earlier event',
@@ -164,7 +164,7 @@ export function register(program: Command): void {
             ? { sessions: flags.devices }
             : { devices: flags.devices }),
         seed: flags.seed,
-        kpl: flags.kpl === true,
+        kpl: flags.kpl !== false,
         duplicateRate: flags.injectDuplicates,
         invalidRate: flags.injectInvalid,
         collect: false,

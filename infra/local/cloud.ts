@@ -380,11 +380,14 @@ export class LocalCloud {
     return { esm: this.esm?.stats() ?? null, firehose: this.firehose?.stats() ?? null };
   }
 
-  /** Waits until the mapping has processed everything in the stream, then until Firehose delivered it. */
-  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Waits until the mapping has processed everything in the stream, then until Firehose delivered it.
+   * With `closeWindows`, open tumbling windows are ended once caught up, so what they carried is written.
+   */
+  async drain(options: { timeoutMs?: number; closeWindows?: boolean } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const started = Date.now();
-    await this.esm?.drain({ timeoutMs });
+    await this.esm?.drain({ timeoutMs, closeWindows: options.closeWindows ?? false });
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
 

@@ -61,7 +61,7 @@ export interface ShardlineStackProps extends StackProps {
   readonly archiveStart?: Date;
   /**
    * Processor memory in MiB, 128–10,240.
-   * @default 1024
+   * @default the config's `processing.memoryMiB` (512)
    */
   readonly memorySizeMiB?: number;
   /**
@@ -137,7 +137,10 @@ function logRetention(days: number): logs.RetentionDays {
 }
 
 /** Applies the defaults of {@link ShardlineStackProps} once and validates them. */
-export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): ResolvedStackProps {
+export function resolveStackProps(
+  props: Omit<ShardlineStackProps, 'config'>,
+  defaultMemoryMiB = 512,
+): ResolvedStackProps {
   const archiveStart = props.archiveStart ?? new Date(Date.UTC(2025, 0, 1));
   if (Number.isNaN(archiveStart.getTime()))
     throw new ConfigError('archiveStart must be a valid date; received Invalid Date');
@@ -145,7 +148,7 @@ export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): R
     handlerEntry: props.handlerEntry ?? join(REPO_ROOT, 'processors', 'handler.ts'),
     catalogDir: props.catalogDir ?? join(REPO_ROOT, 'queries', 'catalog'),
     archiveStart,
-    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? 1024, 128, 10_240),
+    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? defaultMemoryMiB, 128, 10_240),
     reserveConcurrency: props.reserveConcurrency ?? true,
     iteratorAgeAlarmSeconds: inRange(
       'iteratorAgeAlarmSeconds',
@@ -202,7 +205,7 @@ export class ShardlineStack extends Stack {
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const opts = resolveStackProps(props);
+    const opts = resolveStackProps(props, props.config.processing.memoryMiB);
     const removalPolicy = opts.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     // --- Kinesis ---
@@ -218,10 +221,18 @@ export class ShardlineStack extends Stack {
 
     // --- DynamoDB aggregates (layout from common/table.ts) ---
     const def = tableDefinition(config.table.name);
+    const capacity = config.table.capacity;
     this.table = new dynamodb.Table(this, 'Aggregates', {
       tableName: def.TableName,
       ...tableKeys(def, def.KeySchema),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The config's capacity mode: on-demand, or provisioned at the lower bounds, auto scaled below.
+      ...(capacity.mode === 'onDemand'
+        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
+        : {
+            billingMode: dynamodb.BillingMode.PROVISIONED,
+            readCapacity: capacity.readCapacity.min,
+            writeCapacity: capacity.writeCapacity.min,
+          }),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -233,7 +244,24 @@ export class ShardlineStack extends Stack {
         indexName: gsi.IndexName,
         ...tableKeys(def, gsi.KeySchema),
         projectionType: dynamodb.ProjectionType.ALL,
+        ...(capacity.mode === 'provisioned'
+          ? { readCapacity: capacity.readCapacity.min, writeCapacity: capacity.writeCapacity.min }
+          : {}),
       });
+    }
+    if (capacity.mode === 'provisioned') {
+      const target = { targetUtilizationPercent: capacity.targetUtilization };
+      const bounds = (b: { min: number; max: number }) => ({ minCapacity: b.min, maxCapacity: b.max });
+      this.table.autoScaleReadCapacity(bounds(capacity.readCapacity)).scaleOnUtilization(target);
+      this.table.autoScaleWriteCapacity(bounds(capacity.writeCapacity)).scaleOnUtilization(target);
+      for (const gsi of def.GlobalSecondaryIndexes) {
+        this.table
+          .autoScaleGlobalSecondaryIndexReadCapacity(gsi.IndexName, bounds(capacity.readCapacity))
+          .scaleOnUtilization(target);
+        this.table
+          .autoScaleGlobalSecondaryIndexWriteCapacity(gsi.IndexName, bounds(capacity.writeCapacity))
+          .scaleOnUtilization(target);
+      }
     }
 
     // --- Archive: buckets, Glue + Athena, Firehose ---
