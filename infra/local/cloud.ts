@@ -22,6 +22,7 @@ import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
 import { tableDefinition } from '../../common/table.ts';
+import { webIngestPolicy } from '../../producers/ingest/index.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
   EventSourceMapping,
@@ -238,6 +239,9 @@ export class LocalCloud {
         ingest = await LocalIngest.start({
           streamName: config.stream.name,
           kinesis: clients.kinesis,
+          // The public endpoint's rules, as API Gateway applies them on AWS.
+          allowedOrigins: config.ingest.allowedOrigins,
+          policy: webIngestPolicy(config.ingest),
           port: options.ingestPort ?? 0,
           log,
         });

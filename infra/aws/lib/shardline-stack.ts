@@ -27,7 +27,7 @@ import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../outpu
 import { ArchiveCatalog } from './archive-catalog.ts';
 import type { CatalogQuery } from './catalog.ts';
 import { ArchiveDelivery } from './delivery.ts';
-import { IngestApi } from './ingest.ts';
+import { IngestApi, ingestThrottle } from './ingest.ts';
 import { Monitoring } from './monitoring.ts';
 import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
@@ -148,6 +148,11 @@ export class ShardlineStack extends Stack {
     // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
     this.ingest = new IngestApi(this, 'Ingest', {
       stream: this.stream,
+      ...ingestThrottle(config.stream, config.ingest.maxRecordsPerRequest),
+      dailyRequestQuota: config.ingest.dailyRequestQuota,
+      maxRecordsPerRequest: config.ingest.maxRecordsPerRequest,
+      webEventTypes: config.ingest.webEventTypes,
+      allowOrigins: config.ingest.allowedOrigins,
       removalPolicy,
       logRetention: opts.logRetention,
     });
