@@ -25,6 +25,7 @@ beforeAll(async () => {
   ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
+    client: test.kinesis,
     streamName: config.stream.name,
     count: 20_000,
     rate: 8_000,
@@ -50,9 +51,9 @@ describe('the local pipeline', () => {
       if (!r.event) throw new Error('the fleet produced an invalid event');
       return { position: toPosition(r.sequenceNumber), event: r.event };
     });
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
-      const actual = await readMergedAggregates(client, config.table.name);
+      const actual = await readMergedAggregates(client, config);
       const expected = expectedAggregates(config, inputs);
       expect(Object.keys(actual).length).toBe(Object.keys(expected).length);
       expect(actual).toEqual(expected);
@@ -76,7 +77,7 @@ describe('the local pipeline', () => {
     } finally {
       await engine.close();
     }
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const report = await reconcile({
         config,

@@ -52,6 +52,7 @@ beforeAll(async () => {
   ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
+    client: test.kinesis,
     streamName: config.stream.name,
     count: 6_000,
     rate: 6_000,
@@ -72,10 +73,10 @@ describe('sketch rollups through the local pipeline', () => {
       if (!r.event) throw new Error('the fleet produced an invalid event');
       return { position: toPosition(r.sequenceNumber), event: r.event };
     });
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
-      const actual = await readMergedAggregates(client, config.table.name, config);
-      expect(actual).toEqual(expectedAggregates(config, inputs, true));
+      const actual = await readMergedAggregates(client, config);
+      expect(actual).toEqual(expectedAggregates(config, inputs));
       const fleet = await readAggregates(client, config, { rollup: 'fleet_devices', window: '1d' });
       const total = fleet.reduce((a, r) => a + r.distinct!.source!, 0);
       // Beyond the exact range: the registers (and the 4-standard-error bound) are exercised.
@@ -88,7 +89,7 @@ describe('sketch rollups through the local pipeline', () => {
   });
 
   it('reconcile passes within the declared bounds', async () => {
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const report = await reconcile({
         config,

@@ -200,6 +200,9 @@ export class Processor extends ResourceGroup {
         es.maximumRecordAgeInSeconds === -1 ? undefined : Duration.seconds(es.maximumRecordAgeInSeconds),
       reportBatchItemFailures: es.reportBatchItemFailures,
       parallelizationFactor: es.parallelizationFactor,
+      // Lambda tumbling windows: the processor carries onClose rollups in the window's state.
+      tumblingWindow:
+        es.tumblingWindowInSeconds > 0 ? Duration.seconds(es.tumblingWindowInSeconds) : undefined,
       onFailure: new sources.SqsDlq(this.onFailureQueue),
     });
   }

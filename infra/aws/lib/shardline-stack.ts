@@ -74,7 +74,7 @@ export class ShardlineStack extends Stack {
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const opts = resolveStackProps(props);
+    const opts = resolveStackProps(props, props.config.processing.memoryMiB);
     const removalPolicy = opts.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     // --- Kinesis ---
@@ -90,10 +90,18 @@ export class ShardlineStack extends Stack {
 
     // --- DynamoDB aggregates (layout from common/table.ts) ---
     const def = tableDefinition(config.table.name);
+    const capacity = config.table.capacity;
     this.table = new dynamodb.Table(this, 'Aggregates', {
       tableName: def.TableName,
       ...tableKeys(def, def.KeySchema),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The config's capacity mode: on-demand, or provisioned at the lower bounds, auto scaled below.
+      ...(capacity.mode === 'onDemand'
+        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
+        : {
+            billingMode: dynamodb.BillingMode.PROVISIONED,
+            readCapacity: capacity.readCapacity.min,
+            writeCapacity: capacity.writeCapacity.min,
+          }),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -105,7 +113,24 @@ export class ShardlineStack extends Stack {
         indexName: gsi.IndexName,
         ...tableKeys(def, gsi.KeySchema),
         projectionType: dynamodb.ProjectionType.ALL,
+        ...(capacity.mode === 'provisioned'
+          ? { readCapacity: capacity.readCapacity.min, writeCapacity: capacity.writeCapacity.min }
+          : {}),
       });
+    }
+    if (capacity.mode === 'provisioned') {
+      const target = { targetUtilizationPercent: capacity.targetUtilization };
+      const bounds = (b: { min: number; max: number }) => ({ minCapacity: b.min, maxCapacity: b.max });
+      this.table.autoScaleReadCapacity(bounds(capacity.readCapacity)).scaleOnUtilization(target);
+      this.table.autoScaleWriteCapacity(bounds(capacity.writeCapacity)).scaleOnUtilization(target);
+      for (const gsi of def.GlobalSecondaryIndexes) {
+        this.table
+          .autoScaleGlobalSecondaryIndexReadCapacity(gsi.IndexName, bounds(capacity.readCapacity))
+          .scaleOnUtilization(target);
+        this.table
+          .autoScaleGlobalSecondaryIndexWriteCapacity(gsi.IndexName, bounds(capacity.writeCapacity))
+          .scaleOnUtilization(target);
+      }
     }
 
     // --- Archive: buckets, Glue + Athena, Firehose ---

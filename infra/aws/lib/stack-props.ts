@@ -29,7 +29,7 @@ export interface ShardlineStackProps extends StackProps {
   readonly archiveStart?: Date;
   /**
    * Processor memory in MiB, 128–10,240.
-   * @default 1024
+   * @default the config's `processing.memoryMiB` (512)
    */
   readonly memorySizeMiB?: number;
   /**
@@ -106,7 +106,10 @@ function logRetention(days: number): logs.RetentionDays {
 }
 
 /** Applies the defaults of {@link ShardlineStackProps} once and validates them. */
-export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): ResolvedStackProps {
+export function resolveStackProps(
+  props: Omit<ShardlineStackProps, 'config'>,
+  defaultMemoryMiB = 512,
+): ResolvedStackProps {
   const archiveStart = props.archiveStart ?? new Date(Date.UTC(2025, 0, 1));
   if (Number.isNaN(archiveStart.getTime()))
     throw new ConfigError('archiveStart must be a valid date; received Invalid Date');
@@ -114,7 +117,7 @@ export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): R
     handlerEntry: props.handlerEntry ?? join(REPO_ROOT, 'processors', 'handler.ts'),
     catalogDir: props.catalogDir ?? join(REPO_ROOT, 'queries', 'catalog'),
     archiveStart,
-    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? 1024, 128, 10_240),
+    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? defaultMemoryMiB, 128, 10_240),
     reserveConcurrency: props.reserveConcurrency ?? true,
     iteratorAgeAlarmSeconds: inRange(
       'iteratorAgeAlarmSeconds',

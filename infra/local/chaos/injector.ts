@@ -7,11 +7,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
-import { dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
-import type { ResolvedConfig } from '../../../common/config.ts';
+import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
 import { ShardlineError } from '../../../common/errors.ts';
 import { createProcessor, type LambdaKinesisHandler, lambdaHandler } from '../../../processors/handler.ts';
 import { createRng, type Rng } from '../../../producers/scenarios/prng.ts';
+import type { LocalConnection } from '../cloud.ts';
 import type { KinesisHandler } from '../esm.ts';
 import { addWireFaults, DYNAMODB_ERRORS, KINESIS_ERRORS, type WireFault } from './middleware.ts';
 import { type ChaosOptions, type ResolvedChaosOptions, resolveChaosOptions } from './options.ts';
@@ -67,7 +67,7 @@ const FIRST_DYNAMO_FAULTS: ReadonlyMap<number, WireFault> = new Map([
 ]);
 const FIRST_GET_RECORDS_THROTTLE = 6;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly options: ResolvedChaosOptions;
@@ -92,9 +92,12 @@ export class FaultInjector {
   #dynamoRequests = 0;
   #getRecords = 0;
   readonly #clients: { destroy(): void }[] = [];
+  readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(options: ChaosOptions = {}) {
+  /** `sleep` waits out an injected timeout (tests pass a fake). @default setTimeout */
+  constructor(options: ChaosOptions = {}, deps: { sleep?: (ms: number) => Promise<void> } = {}) {
     this.options = resolveChaosOptions(options);
+    this.#sleep = deps.sleep ?? realSleep;
     const seed = this.options.seed;
     this.#handlerRng = createRng(seed);
     this.#duplicateRng = createRng(seed ^ 0x5bd1e995);
@@ -135,7 +138,7 @@ export class FaultInjector {
         case 'errorDuring': {
           // The process "crashes" with writes in flight: they still land, nobody awaits them.
           inner(event, context).catch(() => undefined);
-          await sleep(Math.floor(this.#handlerRng.next() * 30));
+          await this.#sleep(Math.floor(this.#handlerRng.next() * 30));
           throw new InjectedFaultError(fault);
         }
         case 'errorAfter':
@@ -150,7 +153,9 @@ export class FaultInjector {
         }
         case 'timeout': {
           // Sleeps past the timeout, then writes as a zombie while the mapping already retries the batch.
-          await sleep(context.getRemainingTimeInMillis() + 50 + Math.floor(this.#handlerRng.next() * 500));
+          await this.#sleep(
+            context.getRemainingTimeInMillis() + 50 + Math.floor(this.#handlerRng.next() * 500),
+          );
           return inner(event, context);
         }
       }
@@ -205,28 +210,28 @@ export class FaultInjector {
   }
 
   /**
-   * The real processor on an instrumented DynamoDB client, wrapped with the handler faults. Built at the
-   * first invocation (like a cold start), when the local cloud's endpoints are in the environment.
+   * The real processor on an instrumented DynamoDB client of the local cloud `connection`, wrapped with the
+   * handler faults. Built at the first invocation, like a cold start.
    */
-  processor(config: ResolvedConfig): KinesisHandler {
+  processor(connection: LocalConnection): KinesisHandler {
     let built: LambdaKinesisHandler | undefined;
     const inner: KinesisHandler = (event, context) => {
-      built ??= this.#build(config);
+      built ??= this.#build(connection);
       return built(event, context);
     };
     return this.wrapHandler(inner);
   }
 
-  #build(config: ResolvedConfig): LambdaKinesisHandler {
-    const ddb = this.instrumentDynamo(dynamodbClient({ region: config.region }));
-    const firehose = firehoseClient({ region: config.region });
+  #build({ config, clientOptions }: LocalConnection): LambdaKinesisHandler {
+    const ddb = this.instrumentDynamo(dynamodbClient(clientOptions('dynamodb')));
+    const firehose = firehoseClient(clientOptions('firehose'));
     this.#clients.push(ddb, firehose);
     return lambdaHandler(createProcessor({ config, clients: { dynamodb: ddb, firehose } }));
   }
 
   /** A Kinesis client for the event source mapping, with GetRecords throttling. */
-  esmKinesisClient(region: string): KinesisClient {
-    const client = this.instrumentKinesis(kinesisClient({ region }));
+  esmKinesisClient(options: ClientOptions): KinesisClient {
+    const client = this.instrumentKinesis(kinesisClient(options));
     this.#clients.push(client);
     return client;
   }

@@ -306,6 +306,42 @@ describe('ShardlineStack', () => {
       }),
     });
   }, 60_000);
+
+  it('follows the bill settings: tumbling window, processor memory, on-demand or auto-scaled table', () => {
+    // The defaults: no tumbling window, 512 MiB, on-demand.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      TumblingWindowInSeconds: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512 });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST' });
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    const changed = synth({
+      eventSource: { tumblingWindowInSeconds: 900 },
+      processing: { memoryMiB: 256 },
+      table: {
+        capacity: {
+          mode: 'provisioned',
+          writeCapacity: { min: 3, max: 40 },
+          readCapacity: { min: 2, max: 10 },
+          targetUtilization: 60,
+        },
+      },
+    }).template;
+    changed.hasResourceProperties('AWS::Lambda::EventSourceMapping', { TumblingWindowInSeconds: 900 });
+    changed.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
+    changed.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: Match.absent(),
+      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 },
+    });
+    changed.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'dynamodb:table:WriteCapacityUnits',
+      MinCapacity: 3,
+      MaxCapacity: 40,
+    });
+    changed.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 60 }),
+    });
+  }, 60_000);
 });
 
 describe('cdk-nag (AwsSolutions)', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../../common/config.ts';
 import { LocalIngest } from '../../../../infra/local/ingest.ts';
 import { IngestOptionsError, webIngestPolicy } from '../../../../producers/ingest/index.ts';
-import { injectFaults, type LocalKinesis, startKinesalite } from '../../producers/kinesalite.ts';
+import { injectFaults, type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 let kinesis: LocalKinesis;
 let ingest: LocalIngest;
