@@ -309,9 +309,7 @@ const ConfigSchema = z.strictObject({
        * page cannot write `telemetry` into device rollups. @default ['pageview', 'click', 'purchase']
        */
       webEventTypes: z
-        .array(
-          resourceName(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]'),
-        )
+        .array(resourceName(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]'))
         .min(1)
         .max(100)
         .default(['pageview', 'click', 'purchase']),

@@ -13,6 +13,7 @@ import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } fro
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
 import { webIngestPolicy } from '../../producers/ingest/index.ts';
+import { type LocalApiEndpoints, type LocalApis, startLocalApis } from './apis.ts';
 import { LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
@@ -74,14 +75,43 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /**
+   * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
+   * depth over SQS): `infra/local/apis.ts`. @default true
+   */
+  readonly awsApis?: boolean;
+  /**
+   * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
+   * kinesalite / dynalite; the stream and table are created there if missing. `shardline up` and `demo`
+   * pass the standard `AWS_ENDPOINT_URL_KINESIS` / `AWS_ENDPOINT_URL_DYNAMODB` here.
+   * @default start both in-process
+   */
+  readonly external?: { readonly kinesis?: string; readonly dynamodb?: string };
 }
+
+/** An endpoint someone else runs: nothing to close. */
+function externalEmulator(endpoint: string): Emulator {
+  return { endpoint, close: async () => undefined };
+}
+
+/** Endpoints of the local cloud's services (null: not running). */
+export type CloudEndpoints = {
+  kinesis: string;
+  dynamodb: string;
+  firehose: string | null;
+  ingest: string | null;
+} & {
+  [K in keyof LocalApiEndpoints]: string | null;
+};
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
 export interface CloudInfo {
   pid: number;
   startedAt: string;
   region: string;
-  endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  endpoints: CloudEndpoints;
+  /** Stack name the local CloudFormation answers DescribeStacks for, or null without the AWS APIs. */
+  stackName: string | null;
   streamName: string;
   streamArn: string;
   tableName: string;
@@ -130,11 +160,13 @@ export class LocalCloud {
   readonly streamArn: string;
   readonly tableName: string;
   readonly archiveDir: string;
-  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  readonly endpoints: CloudEndpoints;
   readonly esm: EventSourceMapping | null;
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
+  readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
   readonly #clients: CloudClients;
   #stopping: Promise<void> | undefined;
@@ -143,10 +175,11 @@ export class LocalCloud {
     config: ResolvedConfig;
     dataDir: string;
     emulators: Emulator[];
-    endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+    endpoints: CloudEndpoints;
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
+    apis: LocalApis | null;
     clients: CloudClients;
   }) {
     this.config = args.config;
@@ -160,6 +193,7 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.apis = args.apis;
     this.#emulators = args.emulators;
     this.#clients = args.clients;
   }
@@ -174,11 +208,16 @@ export class LocalCloud {
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
-      const kinesis = await startKinesis({ dataDir, thread });
+      const kinesis = options.external?.kinesis
+        ? externalEmulator(options.external.kinesis)
+        : await startKinesis({ dataDir, thread });
       emulators.push(kinesis);
-      const dynamo = await startDynamo({ dataDir, thread });
+      const dynamo = options.external?.dynamodb
+        ? externalEmulator(options.external.dynamodb)
+        : await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
       const emulated = {
         region: config.region,
@@ -246,6 +285,14 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.awsApis ?? true) {
+        apis = await startLocalApis({
+          config,
+          dataDir,
+          functionName: LOCAL_FUNCTION_NAME,
+          ingestUrl: ingest?.url ?? null,
+        });
+      }
       const cloud = new LocalCloud({
         config,
         dataDir,
@@ -255,15 +302,20 @@ export class LocalCloud {
           dynamodb: dynamo.endpoint,
           firehose: firehose?.endpoint ?? null,
           ingest: ingest?.endpoint ?? null,
+          athena: apis?.endpoints.athena ?? null,
+          cloudformation: apis?.endpoints.cloudformation ?? null,
+          sqs: apis?.endpoints.sqs ?? null,
         },
         esm,
         firehose,
         ingest,
+        apis,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
@@ -290,6 +342,7 @@ export class LocalCloud {
       startedAt: new Date().toISOString(),
       region: this.region,
       endpoints: this.endpoints,
+      stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
       streamName: this.streamName,
       streamArn: this.streamArn,
@@ -320,6 +373,10 @@ export class LocalCloud {
       SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
     };
     if (this.endpoints.firehose !== null) out.AWS_ENDPOINT_URL_FIREHOSE = this.endpoints.firehose;
+    if (this.endpoints.athena !== null) out.AWS_ENDPOINT_URL_ATHENA = this.endpoints.athena;
+    if (this.endpoints.cloudformation !== null)
+      out.AWS_ENDPOINT_URL_CLOUDFORMATION = this.endpoints.cloudformation;
+    if (this.endpoints.sqs !== null) out.AWS_ENDPOINT_URL_SQS = this.endpoints.sqs;
     return out;
   }
 
@@ -341,6 +398,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();
