@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../cli/commands/demo.ts';
 import { kinesisClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
+import repositoryConfig from '../../shardline.config.ts';
 
 const run = promisify(execFile);
 const MOCK_DIR = resolve('node_modules/kinesis-local');
@@ -115,7 +116,7 @@ describe('demo against kinesis-mock (AWS_ENDPOINT_URL_KINESIS)', () => {
     expect(s.produced).toBe(s.aggregated + s.quarantined);
 
     // The stream lives in kinesis-mock (the demo started no kinesalite), with the config's shards.
-    const config = resolveConfig({});
+    const config = resolveConfig(repositoryConfig);
     const client = kinesisClient({ endpoint, region: config.region, maxAttempts: 1 });
     try {
       const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: config.stream.name }));
