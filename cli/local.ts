@@ -31,7 +31,13 @@ export async function withLocalCloud<T>(
     );
   }
   const { LocalCloud } = await import('../infra/local/index.ts');
-  const cloud = await LocalCloud.start({ config, dataDir, esm: false, firehose: options.firehose ?? false });
+  const cloud = await LocalCloud.start({
+    config,
+    dataDir,
+    esm: false,
+    firehose: options.firehose ?? false,
+    mqtt: false,
+  });
   try {
     return await fn({ endpoints: cloud.endpoints, region: cloud.region });
   } finally {

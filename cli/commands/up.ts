@@ -43,6 +43,7 @@ export function register(program: Command): void {
         dynamodbEndpoint: cloud.endpoints.dynamodb,
         firehoseEndpoint: cloud.endpoints.firehose,
         ingestUrl: cloud.ingestUrl,
+        mqttUrl: cloud.mqtt?.url ?? null,
         streamName: cloud.streamName,
         tableName: cloud.tableName,
         dataDir: cloud.dataDir,

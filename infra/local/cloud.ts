@@ -30,6 +30,7 @@ import {
 } from './esm.ts';
 import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } from './firehose.ts';
 import { LocalIngest } from './ingest.ts';
+import { LocalMqtt, type LocalMqttOptions, type LocalMqttStats } from './mqtt/index.ts';
 /** Account id used in every local ARN. */
 import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
 import { writeJsonAtomic } from './private/state.ts';
@@ -72,6 +73,12 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /** Run the MQTT broker with the device topic rule (`infra/local/mqtt`). @default true */
+  readonly mqtt?: boolean;
+  /** Port of the MQTT broker on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
+  readonly mqttPort?: number;
+  /** Device rule batching knobs. @default the rule's defaults */
+  readonly mqttTuning?: LocalMqttOptions['tuning'];
 }
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
@@ -86,11 +93,14 @@ export interface CloudInfo {
   archiveDir: string;
   /** Where web clients POST events (`<endpoints.ingest>/ingest`), or null without the ingest endpoint. */
   ingestUrl: string | null;
+  /** Where devices publish over MQTT (`mqtt://127.0.0.1:<port>`), or null without the broker. */
+  mqttUrl: string | null;
 }
 
 export interface LocalCloudStats {
   esm: ShardStats[] | null;
   firehose: LocalFirehoseStats | null;
+  mqtt: LocalMqttStats | null;
 }
 
 const ENV_KEYS = [
@@ -129,6 +139,8 @@ export class LocalCloud {
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The MQTT broker and device rule, or null when started with `mqtt: false`. */
+  readonly mqtt: LocalMqtt | null;
   readonly #emulators: Emulator[];
   readonly #savedEnv: Map<string, string | undefined>;
   readonly #clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
@@ -142,6 +154,7 @@ export class LocalCloud {
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
+    mqtt: LocalMqtt | null;
     savedEnv: Map<string, string | undefined>;
     clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
   }) {
@@ -156,6 +169,7 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.mqtt = args.mqtt;
     this.#emulators = args.emulators;
     this.#savedEnv = args.savedEnv;
     this.#clients = args.clients;
@@ -172,6 +186,7 @@ export class LocalCloud {
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let mqtt: LocalMqtt | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
       const kinesis = await startKinesis({ dataDir, thread });
@@ -230,6 +245,16 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.mqtt ?? true) {
+        mqtt = await LocalMqtt.start({
+          config,
+          kinesis: clients.kinesis,
+          firehoseEndpoint: firehose?.endpoint ?? null,
+          port: options.mqttPort ?? 0,
+          log,
+          ...(options.mqttTuning === undefined ? {} : { tuning: options.mqttTuning }),
+        });
+      }
       const cloud = new LocalCloud({
         config,
         dataDir,
@@ -243,12 +268,14 @@ export class LocalCloud {
         esm,
         firehose,
         ingest,
+        mqtt,
         savedEnv,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await mqtt?.stop().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
@@ -276,6 +303,7 @@ export class LocalCloud {
       region: this.region,
       endpoints: this.endpoints,
       ingestUrl: this.ingestUrl,
+      mqttUrl: this.mqtt?.url ?? null,
       streamName: this.streamName,
       streamArn: this.streamArn,
       tableName: this.tableName,
@@ -300,13 +328,18 @@ export class LocalCloud {
   }
 
   stats(): LocalCloudStats {
-    return { esm: this.esm?.stats() ?? null, firehose: this.firehose?.stats() ?? null };
+    return {
+      esm: this.esm?.stats() ?? null,
+      firehose: this.firehose?.stats() ?? null,
+      mqtt: this.mqtt?.stats() ?? null,
+    };
   }
 
   /** Waits until the mapping has processed everything in the stream, then until Firehose delivered it. */
   async drain(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const started = Date.now();
+    await this.mqtt?.drain();
     await this.esm?.drain({ timeoutMs });
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
@@ -314,6 +347,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.mqtt?.stop();
       await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();
