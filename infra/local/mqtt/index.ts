@@ -24,7 +24,7 @@ export interface LocalMqttOptions {
   /** Broker port on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
   readonly port?: number;
   /** Rule batching and retry knobs. @default the rule's defaults */
-  readonly tuning?: Pick<DeviceRuleOptions, 'maxBatchRecords' | 'lingerMs' | 'put'>;
+  readonly tuning?: Pick<DeviceRuleOptions, 'maxBatchRecords' | 'maxConcurrentPuts' | 'put'>;
   readonly log?: (line: string) => void;
 }
 
@@ -36,13 +36,25 @@ export interface LocalMqttStats {
 /** The broker with its rule. */
 export class LocalMqtt {
   readonly rule: DeviceRule;
-  readonly broker: LocalMqttBroker;
+  #broker: LocalMqttBroker;
   readonly #firehose: FirehoseClient | null;
+  readonly #log: ((line: string) => void) | undefined;
 
-  private constructor(rule: DeviceRule, broker: LocalMqttBroker, firehose: FirehoseClient | null) {
+  private constructor(
+    rule: DeviceRule,
+    broker: LocalMqttBroker,
+    firehose: FirehoseClient | null,
+    log: ((line: string) => void) | undefined,
+  ) {
     this.rule = rule;
-    this.broker = broker;
+    this.#broker = broker;
     this.#firehose = firehose;
+    this.#log = log;
+  }
+
+  /** The broker now running (a new one after {@link LocalMqtt.restart}). */
+  get broker(): LocalMqttBroker {
+    return this.#broker;
   }
 
   /** `mqtt://127.0.0.1:<port>`. */
@@ -78,7 +90,7 @@ export class LocalMqtt {
         port: options.port ?? 0,
         ...(options.log === undefined ? {} : { log: options.log }),
       });
-      return new LocalMqtt(rule, broker, firehose);
+      return new LocalMqtt(rule, broker, firehose, options.log);
     } catch (err) {
       firehose?.destroy();
       throw err;
@@ -87,6 +99,28 @@ export class LocalMqtt {
 
   stats(): LocalMqttStats {
     return { broker: this.broker.stats(), rule: this.rule.stats() };
+  }
+
+  /**
+   * Restarts the broker in this process as after a crash: the listener and every connection close at once,
+   * the messages the rule had batched but not yet sent are dropped, and a new aedes instance listens on the
+   * same port. What the old broker held in memory (sessions, subscriptions, QoS 1 messages on their way to
+   * subscribers) is gone; what it acknowledged from publishers is not, because it acknowledged a QoS 1
+   * PUBLISH only once the rule had put it on the stream or in quarantine. (A PutRecords call already in
+   * flight completes: its records may reach the stream unacknowledged, and the resend makes a duplicate,
+   * as at-least-once delivery allows.)
+   */
+  async restart(): Promise<{ dropped: number }> {
+    const port = this.#broker.port;
+    const stopped = this.#broker.stop();
+    const dropped = this.rule.discardPending();
+    await stopped;
+    this.#broker = await LocalMqttBroker.start({
+      rule: this.rule,
+      port,
+      ...(this.#log === undefined ? {} : { log: this.#log }),
+    });
+    return { dropped };
   }
 
   /** Waits until every message received so far is on the stream or in quarantine. */

@@ -26,8 +26,11 @@ export interface DeviceRuleOptions {
   readonly ruleArn: string;
   /** Records per PutRecords call, 1–500. @default 500 */
   readonly maxBatchRecords?: number;
-  /** Milliseconds a batch waits for more messages before it is sent, 0–1,000. @default 10 */
-  readonly lingerMs?: number;
+  /**
+   * PutRecords calls in flight at once, 1–16. A message is sent at once when fewer are in flight; otherwise
+   * it joins the next batch, so batches grow with the load and nothing waits on a timer. @default 4
+   */
+  readonly maxConcurrentPuts?: number;
   /** Retry settings of the PutRecords calls. @default 4 attempts, 50 ms base, 1 s cap */
   readonly put?: PutOptions;
   readonly log?: (line: string) => void;
@@ -55,6 +58,8 @@ export interface DeviceRuleStats {
   quarantined: number;
   /** Rejected messages the quarantine stream did not take either (logged; the publisher is not acknowledged). */
   lost: number;
+  /** Messages matched and not yet settled (batched, or in a PutRecords or quarantine call). */
+  pending: number;
   /** PutRecords calls. */
   putRequests: number;
   /** Entry re-sends after a partial failure. */
@@ -82,17 +87,19 @@ export class DeviceRule {
   readonly mapping: DeviceMapping;
   readonly #o: DeviceRuleOptions;
   readonly #maxBatch: number;
-  readonly #lingerMs: number;
+  readonly #maxConcurrent: number;
   readonly #log: (line: string) => void;
   #batch: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #sending = 0;
   readonly #inflight = new Set<Promise<unknown>>();
+  #unsettled = 0;
   readonly #stats: DeviceRuleStats = {
     matched: 0,
     forwarded: 0,
     rejected: {},
     quarantined: 0,
     lost: 0,
+    pending: 0,
     putRequests: 0,
     retried: 0,
   };
@@ -101,7 +108,7 @@ export class DeviceRule {
     this.#o = options;
     this.mapping = options.mapping;
     this.#maxBatch = checkInt('maxBatchRecords', options.maxBatchRecords ?? 500, 1, 500);
-    this.#lingerMs = checkInt('lingerMs', options.lingerMs ?? 10, 0, 1000);
+    this.#maxConcurrent = checkInt('maxConcurrentPuts', options.maxConcurrentPuts ?? 4, 1, 16);
     this.#log = options.log ?? (() => undefined);
   }
 
@@ -111,6 +118,7 @@ export class DeviceRule {
    */
   apply(outcome: Exclude<DeviceRuleOutcome, { kind: 'no_match' }>, message: DeviceMessage): Promise<Settled> {
     this.#stats.matched++;
+    this.#unsettled++;
     const done =
       outcome.kind === 'record'
         ? new Promise<Settled>((resolve, reject) => {
@@ -120,21 +128,29 @@ export class DeviceRule {
               partitionKey: outcome.partitionKey,
               settle: (err, where) => (err ? reject(err) : resolve(where ?? 'stream')),
             });
-            if (this.#batch.length >= this.#maxBatch) this.#flush();
-            else this.#timer ??= setTimeout(() => this.#flush(), this.#lingerMs);
+            this.#pump();
           })
         : this.#reject(message, outcome.reason, outcome.detail).then(() => 'quarantine' as const);
-    return this.#track(done);
+    return this.#track(done.finally(() => this.#unsettled--));
   }
 
-  /** Sends what is batched now and waits until every message received so far is settled. */
+  /** Waits until every message received so far is settled. */
   async drain(): Promise<void> {
-    this.#flush();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 
+  /**
+   * Drops what is batched and not yet sent, failing each message (as a crash would lose it): the broker
+   * acknowledged none of them, so their publishers resend. Used by the broker restart.
+   */
+  discardPending(): number {
+    const dropped = this.#batch.splice(0);
+    for (const p of dropped) p.settle(new ServiceError('the broker restarted before this message was sent'));
+    return dropped.length;
+  }
+
   stats(): DeviceRuleStats {
-    return { ...this.#stats, rejected: { ...this.#stats.rejected } };
+    return { ...this.#stats, rejected: { ...this.#stats.rejected }, pending: this.#unsettled };
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -144,12 +160,17 @@ export class DeviceRule {
     return tracked;
   }
 
-  #flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#batch.length > 0) {
+  /** Starts PutRecords calls for what is batched while fewer than the maximum are in flight. */
+  #pump(): void {
+    while (this.#sending < this.#maxConcurrent && this.#batch.length > 0) {
       const batch = this.#batch.splice(0, this.#maxBatch);
-      this.#track(this.#send(batch));
+      this.#sending++;
+      this.#track(
+        this.#send(batch).finally(() => {
+          this.#sending--;
+          this.#pump();
+        }),
+      );
     }
   }
 
