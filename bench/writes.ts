@@ -11,7 +11,7 @@ import { ensureTable } from '../infra/local/cloud.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
 import { decodeRecords } from '../processors/adapters/decode.ts';
 import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
-import { createProcessor, processorStores } from '../processors/handler.ts';
+import { createProcessor } from '../processors/processor.ts';
 import { type BenchRecord, emulatorCredentials, generateFleet, toEvent } from './data.ts';
 
 /** Dashboard rollups: per site (8 sites × 3 metrics) and per event type, 1-minute and 1-hour windows. */
@@ -183,14 +183,10 @@ async function scenario(
   const counted = await withTable(config, async (client) => {
     const counts = countRequests(client);
     const sink = { send: async () => ({ failed: [], requests: 0 }) };
-    const processor = createProcessor({
-      config,
-      ...processorStores(client, config.table.name, config.table.ttlDays),
-      quarantine: sink,
-    });
+    const processor = createProcessor({ config, clients: { dynamodb: client }, quarantine: sink });
     let from = 1;
     for (const b of batches) {
-      const res = await processor(toEvent(b, from));
+      const { response: res } = await processor.processBatch(toEvent(b, from));
       from += b.length;
       if (res.batchItemFailures.length > 0)
         throw new Error(`writes bench: batch failed: ${JSON.stringify(res)}`);

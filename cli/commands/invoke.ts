@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { Command } from 'commander';
+import { dynamodbClient, firehoseClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
 import { withLocalCloud } from '../local.ts';
 import { loadConfig, printJson, withCommonOptions } from '../shared.ts';
@@ -31,14 +32,30 @@ export function register(program: Command): void {
       await withLocalCloud(
         config,
         opts.dataDir,
-        async () => {
-          const { processorFromEnvironment } = await import('../../processors/handler.ts');
-          const handler = processorFromEnvironment({
-            ...process.env,
-            SHARDLINE_CONFIG: JSON.stringify(config),
-          });
-          const response = await handler(event);
-          printJson(opts.report ? { response, report: handler.lastReport() } : response);
+        async (info) => {
+          const { createProcessor } = await import('../../processors/processor.ts');
+          const clients = {
+            dynamodb: dynamodbClient({ region: info.region, endpoint: info.endpoints.dynamodb }),
+            firehose: firehoseClient({
+              region: info.region,
+              ...(info.endpoints.firehose ? { endpoint: info.endpoints.firehose } : {}),
+            }),
+          };
+          try {
+            const { response, report } = await createProcessor({
+              config,
+              clients,
+              // Warnings (a failed write or quarantine delivery) on stderr; stdout holds the JSON result.
+              log: (level, message, data) => {
+                if (level !== 'debug')
+                  process.stderr.write(`${JSON.stringify({ level, message, ...data })}\n`);
+              },
+            }).processBatch(event);
+            printJson(opts.report ? { response, report } : response);
+          } finally {
+            clients.dynamodb.destroy();
+            clients.firehose.destroy();
+          }
         },
         { firehose: true },
       );

@@ -10,6 +10,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -17,7 +18,7 @@ import {
   type KinesisClient,
   ResourceNotFoundException as KinesisNotFound,
 } from '@aws-sdk/client-kinesis';
-import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
+import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
 import { tableDefinition } from '../../common/table.ts';
@@ -43,7 +44,10 @@ export interface LocalCloudOptions {
   readonly config: ResolvedConfig;
   /** State folder: emulator stores, checkpoints, archive (`s3/<bucket>`), OnFailure records. Created if missing. */
   readonly dataDir: string;
-  /** The function the mapping invokes. @default the processor, `processors/handler.ts` `handler` */
+  /**
+   * The function the mapping invokes. @default the processor (`processors/handler.ts`), built on this
+   * cloud's config and clients
+   */
   readonly handler?: KinesisHandler;
   readonly log?: (line: string) => void;
   /** Run the event source mapping. @default true */
@@ -103,6 +107,13 @@ export interface LocalCloudStats {
   mqtt: LocalMqttStats | null;
 }
 
+/** The cloud's own SDK clients (the Firehose one only when it runs the processor). */
+interface CloudClients {
+  kinesis: KinesisClient;
+  dynamodb: DynamoDBClient;
+  firehose?: FirehoseClient;
+}
+
 const ENV_KEYS = [
   'AWS_ENDPOINT_URL_KINESIS',
   'AWS_ENDPOINT_URL_DYNAMODB',
@@ -110,9 +121,6 @@ const ENV_KEYS = [
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
-  'SHARDLINE_CONFIG',
-  'SHARDLINE_TABLE',
-  'SHARDLINE_QUARANTINE_STREAM',
 ] as const;
 
 /**
@@ -143,7 +151,7 @@ export class LocalCloud {
   readonly mqtt: LocalMqtt | null;
   readonly #emulators: Emulator[];
   readonly #savedEnv: Map<string, string | undefined>;
-  readonly #clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
+  readonly #clients: CloudClients;
   #stopping: Promise<void> | undefined;
 
   private constructor(args: {
@@ -156,7 +164,7 @@ export class LocalCloud {
     ingest: LocalIngest | null;
     mqtt: LocalMqtt | null;
     savedEnv: Map<string, string | undefined>;
-    clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
+    clients: CloudClients;
   }) {
     this.config = args.config;
     this.dataDir = args.dataDir;
@@ -182,7 +190,7 @@ export class LocalCloud {
     const log = options.log ?? (() => undefined);
     const emulators: Emulator[] = [];
     const savedEnv = new Map<string, string | undefined>(ENV_KEYS.map((k) => [k, process.env[k]]));
-    const clients: Partial<{ kinesis: KinesisClient; dynamodb: DynamoDBClient }> = {};
+    const clients: Partial<CloudClients> = {};
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
@@ -214,15 +222,19 @@ export class LocalCloud {
           log,
         });
       }
-      process.env.AWS_ENDPOINT_URL_FIREHOSE =
+      const firehoseEndpoint =
         firehose?.endpoint ?? process.env.AWS_ENDPOINT_URL_FIREHOSE ?? 'http://127.0.0.1:9';
-      process.env.SHARDLINE_CONFIG = JSON.stringify(config);
-      process.env.SHARDLINE_TABLE = config.table.name;
-      process.env.SHARDLINE_QUARANTINE_STREAM = config.quarantine.deliveryStreamName;
+      process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
 
       if (options.esm ?? true) {
-        const handler =
-          options.handler ?? ((await import('../../processors/handler.ts')).handler as KinesisHandler);
+        let handler = options.handler;
+        if (handler === undefined) {
+          clients.firehose = firehoseClient({ region: config.region, endpoint: firehoseEndpoint });
+          const { createProcessor, lambdaHandler } = await import('../../processors/handler.ts');
+          handler = lambdaHandler(
+            createProcessor({ config, clients: { dynamodb: clients.dynamodb, firehose: clients.firehose } }),
+          );
+        }
         esm = await EventSourceMapping.start({
           ...options.esmTuning,
           eventSource: config.eventSource,
@@ -270,7 +282,7 @@ export class LocalCloud {
         ingest,
         mqtt,
         savedEnv,
-        clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb },
+        clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
@@ -282,6 +294,7 @@ export class LocalCloud {
       for (const e of emulators.reverse()) await e.close().catch(() => undefined);
       clients.kinesis?.destroy();
       clients.dynamodb?.destroy();
+      clients.firehose?.destroy();
       restoreEnv(savedEnv);
       if (err instanceof ServiceError) throw err;
       throw new ServiceError(`local cloud failed to start in ${dataDir}: ${(err as Error).message}`, {
@@ -353,6 +366,7 @@ export class LocalCloud {
       await this.firehose?.stop();
       this.#clients.kinesis.destroy();
       this.#clients.dynamodb.destroy();
+      this.#clients.firehose?.destroy();
       for (const e of [...this.#emulators].reverse()) await e.close();
       const file = join(this.dataDir, 'cloud.json');
       if (existsSync(file)) rmSync(file);

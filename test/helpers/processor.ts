@@ -30,7 +30,7 @@ import {
   finalizeState,
   mergeStates,
 } from '../../processors/core/state.ts';
-import { createProcessor, type ProcessorHandler, processorStores } from '../../processors/handler.ts';
+import { createProcessor, type Processor } from '../../processors/processor.ts';
 
 export interface RecordingSink {
   records: QuarantineRecord[];
@@ -53,13 +53,8 @@ export function testProcessor(
   config: ResolvedConfig,
   sink: Pick<RecordingSink, 'send'> = recordingSink(),
   now: () => number = Date.now,
-): ProcessorHandler {
-  return createProcessor({
-    config,
-    ...processorStores(client, config.table.name, config.table.ttlDays, now),
-    quarantine: sink,
-    now,
-  });
+): Processor {
+  return createProcessor({ config, clients: { dynamodb: client }, quarantine: sink, now });
 }
 
 async function scanAll(client: DynamoDBClient, tableName: string) {

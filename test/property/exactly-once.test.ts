@@ -4,7 +4,7 @@ import { DEFAULT_ROLLUPS, resolveConfig } from '../../common/config.ts';
 import { type EnvelopeInput, encodeEnvelope, validateEnvelope } from '../../common/envelope.ts';
 import { ensureTable } from '../../infra/local/cloud.ts';
 import { toPosition } from '../../processors/core/position.ts';
-import type { ProcessorHandler } from '../../processors/handler.ts';
+import type { Processor } from '../../processors/processor.ts';
 import { eventOf, seq, startTestDynamo, T0, type TestDynamo } from '../helpers/factories.ts';
 import {
   expectedAggregates,
@@ -77,7 +77,7 @@ describe('exactly once under any delivery schedule', () => {
             for (const r of ev.Records) r.kinesis.approximateArrivalTimestamp = arrival / 1000;
             return ev;
           };
-          let processor: ProcessorHandler = testProcessor(dynamo.client, config);
+          let processor: Processor = testProcessor(dynamo.client, config);
           let covered = 0;
           let i = 0;
           // Replays start anywhere already delivered; the schedule ends once every record is covered.
@@ -88,8 +88,8 @@ describe('exactly once under any delivery schedule', () => {
             const to = Math.min(envelopes.length, Math.max(from + step.length, covered + 1));
             if (step.cold) processor = testProcessor(dynamo.client, config);
             const runs = step.concurrent ? [processor, testProcessor(dynamo.client, config)] : [processor];
-            const results = await Promise.all(runs.map((p) => p(batch(from, to))));
-            for (const r of results) expect(r.batchItemFailures).toEqual([]);
+            const results = await Promise.all(runs.map((p) => p.processBatch(batch(from, to))));
+            for (const r of results) expect(r.response.batchItemFailures).toEqual([]);
             covered = Math.max(covered, to);
           }
           const inputs = envelopes.map((e, k) => {

@@ -37,10 +37,9 @@ describe('fuzzing the handler with arbitrary bytes', () => {
         const sink = recordingSink();
         const handler = testProcessor(dynamo.client, config, sink);
         const before = (await readCheckpoints(dynamo.client, config.table.name))[0];
-        const res = await handler(eventOf(payloads, from));
+        const { response: res, report } = await handler.processBatch(eventOf(payloads, from));
         from += payloads.length;
         expect(res.batchItemFailures).toEqual([]);
-        const report = handler.lastReport()!;
         expect(report.aggregated + report.quarantined).toBe(report.userRecords);
         expect(sink.records).toHaveLength(report.quarantined);
         for (const q of sink.records) {

@@ -4,59 +4,41 @@
  * Firehose (Kinesis source) -> S3 `raw/` Parquet -> Glue (partition projection) -> Athena workgroup;
  * quarantine Firehose (Direct PUT) -> S3 `quarantine/`; alarms and a dashboard.
  */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   Aws,
-  aws_athena as athena,
+  type aws_athena as athena,
+  type CfnElement,
   CfnOutput,
-  aws_cloudwatch as cloudwatch,
+  type aws_cloudwatch as cloudwatch,
   Duration,
   aws_dynamodb as dynamodb,
-  aws_kinesisfirehose as firehose,
-  aws_glue as glue,
-  aws_iam as iam,
+  type aws_kinesisfirehose as firehose,
   aws_kinesis as kinesis,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
+  type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
-  Size,
   Stack,
   type StackProps,
-  aws_s3 as s3,
-  aws_lambda_event_sources as sources,
-  aws_sqs as sqs,
+  type aws_s3 as s3,
+  type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
-import { ARCHIVE_COLUMNS } from '../../../common/envelope.ts';
 import { ConfigError } from '../../../common/errors.ts';
-import { QUARANTINE_COLUMNS } from '../../../common/quarantine.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../../common/table.ts';
-import {
-  DEFAULT_STACK_NAME,
-  METRICS_NAMESPACE,
-  QUARANTINED_METRIC,
-  SERVICE_NAME,
-  STACK_OUTPUTS,
-  type StackOutputKey,
-} from '../outputs.ts';
-import { type CatalogQuery, readCatalog } from './catalog.ts';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../outputs.ts';
+import { ArchiveCatalog } from './archive-catalog.ts';
+import type { CatalogQuery } from './catalog.ts';
+import { ArchiveDelivery } from './delivery.ts';
 import { IngestApi } from './ingest.ts';
+import { Monitoring } from './monitoring.ts';
 import { acknowledgeNagFindings } from './nag.ts';
-import { PARTITION_COLUMN, projectionFromPrefix, projectionParameters } from './partition.ts';
+import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
+import { REPO_ROOT } from './private/repo.ts';
+import { PROCESSOR_TABLE_ACTIONS, Processor } from './processor.ts';
+import { ArchiveStorage } from './storage.ts';
 
-/** Repository root (this file is `infra/aws/lib/shardline-stack.ts`). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** DynamoDB actions the processor needs on the aggregates table: read watermarks, conditional puts. */
-export const PROCESSOR_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-] as const;
+export { PROCESSOR_TABLE_ACTIONS, REPO_ROOT };
 
 /** Properties of {@link ShardlineStack}. Everything about the pipeline itself comes from `config`. */
 export interface ShardlineStackProps extends StackProps {
@@ -150,11 +132,10 @@ export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): R
   };
 }
 
-/** Lambda environment variables are capped at 4 KB in total. */
-const LAMBDA_ENV_LIMIT_BYTES = 4096;
-
 /**
- * The Shardline pipeline stack.
+ * The Shardline pipeline stack: the stream and the aggregates table, and one construct per responsibility
+ * ({@link ArchiveStorage}, {@link ArchiveCatalog}, {@link ArchiveDelivery}, {@link Processor},
+ * {@link Monitoring}, {@link IngestApi}).
  *
  * @example
  * ```ts
@@ -165,6 +146,18 @@ const LAMBDA_ENV_LIMIT_BYTES = 4096;
 export class ShardlineStack extends Stack {
   readonly stream: kinesis.Stream;
   readonly table: dynamodb.Table;
+  /** Archive, Athena results and access log buckets. */
+  readonly storage: ArchiveStorage;
+  /** Glue tables over the archive, the Athena workgroup and named queries. */
+  readonly catalog: ArchiveCatalog;
+  /** The archive and quarantine delivery streams. */
+  readonly delivery: ArchiveDelivery;
+  /** The processor function, its role, event source mapping and on-failure queue. */
+  readonly processing: Processor;
+  /** Alarms and the dashboard. */
+  readonly monitoring: Monitoring;
+  /** `POST /ingest` (API Gateway → Kinesis PutRecords) for web clients. */
+  readonly ingest: IngestApi;
   readonly processor: nodejs.NodejsFunction;
   readonly archiveBucket: s3.Bucket;
   readonly archiveDeliveryStream: firehose.DeliveryStream;
@@ -173,16 +166,12 @@ export class ShardlineStack extends Stack {
   readonly workgroup: athena.CfnWorkGroup;
   readonly catalogQueries: readonly CatalogQuery[];
   readonly alarms: readonly cloudwatch.Alarm[];
-  /** `POST /ingest` (API Gateway → Kinesis PutRecords) for web clients. */
-  readonly ingest: IngestApi;
 
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
     const { config } = props;
     const opts = resolveStackProps(props);
     const removalPolicy = opts.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const rawProjection = projectionFromPrefix(config.archive.rawPrefix);
-    const quarantineProjection = projectionFromPrefix(config.quarantine.prefix);
 
     // --- Kinesis ---
     const onDemand = config.stream.mode === 'ON_DEMAND';
@@ -197,22 +186,9 @@ export class ShardlineStack extends Stack {
 
     // --- DynamoDB aggregates (layout from common/table.ts) ---
     const def = tableDefinition(config.table.name);
-    const attrType = (name: string): dynamodb.AttributeType => {
-      const a = def.AttributeDefinitions.find((d) => d.AttributeName === name);
-      if (!a) throw new ConfigError(`tableDefinition has no attribute definition for "${name}"`);
-      return a.AttributeType === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
-    };
-    const keyOf = (
-      schema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[],
-      type: 'HASH' | 'RANGE',
-    ) => {
-      const k = schema.find((s) => s.KeyType === type);
-      return k ? { name: k.AttributeName, type: attrType(k.AttributeName) } : undefined;
-    };
     this.table = new dynamodb.Table(this, 'Aggregates', {
       tableName: def.TableName,
-      partitionKey: keyOf(def.KeySchema, 'HASH')!,
-      sortKey: keyOf(def.KeySchema, 'RANGE'),
+      ...tableKeys(def, def.KeySchema),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -222,401 +198,66 @@ export class ShardlineStack extends Stack {
     for (const gsi of def.GlobalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: gsi.IndexName,
-        partitionKey: keyOf(gsi.KeySchema, 'HASH')!,
-        sortKey: keyOf(gsi.KeySchema, 'RANGE'),
+        ...tableKeys(def, gsi.KeySchema),
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
 
-    // --- S3 buckets ---
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [
-        { expiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      removalPolicy,
+    // --- Archive: buckets, Glue + Athena, Firehose ---
+    this.storage = new ArchiveStorage(this, 'Storage', { removalPolicy });
+    this.catalog = new ArchiveCatalog(this, 'Catalog', {
+      config,
+      archiveBucket: this.storage.archive,
+      resultsBucket: this.storage.results,
+      catalogDir: opts.catalogDir,
+      archiveStart: opts.archiveStart,
     });
-    this.archiveBucket = new s3.Bucket(this, 'Archive', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'archive/',
-      lifecycleRules: [
-        {
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-          transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
-            // Glacier Instant Retrieval stays queryable by Athena.
-            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(180) },
-          ],
-        },
-      ],
-      removalPolicy,
-    });
-    const results = new s3.Bucket(this, 'AthenaResults', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'athena-results/',
-      lifecycleRules: [
-        { expiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      removalPolicy,
-    });
-
-    // --- Glue catalog ---
-    const database = new glue.CfnDatabase(this, 'GlueDatabase', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseInput: {
-        name: config.athena.database,
-        description: 'Shardline archive (raw events, quarantine)',
-      },
-    });
-    const parquet = config.archive.format === 'parquet';
-    const eventsTable = new glue.CfnTable(this, 'EventsTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: config.athena.database,
-      tableInput: {
-        name: config.archive.tableName,
-        description: 'Raw events archived by Firehose (one row per envelope, hour partitions by arrival)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [{ name: PARTITION_COLUMN, type: 'string', comment: 'arrival hour (UTC)' }],
-        parameters: {
-          EXTERNAL: 'TRUE',
-          classification: parquet ? 'parquet' : 'json',
-          ...(config.archive.format === 'json.gz' ? { compressionType: 'gzip' } : {}),
-          ...projectionParameters(rawProjection, this.archiveBucket.bucketName, opts.archiveStart),
-        },
-        storageDescriptor: {
-          location: `s3://${this.archiveBucket.bucketName}/${rawProjection.basePrefix}`,
-          columns: ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.glueType, comment: c.comment })),
-          ...(parquet
-            ? {
-                inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-                outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-                serdeInfo: {
-                  serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-                },
-              }
-            : jsonStorage()),
-        },
-      },
-    });
-    eventsTable.addDependency(database);
-    const quarantineTable = new glue.CfnTable(this, 'QuarantineTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: config.athena.database,
-      tableInput: {
-        name: config.quarantine.tableName,
-        description: 'Records the processor quarantined, with reason, shard and sequence number (JSON lines)',
-        tableType: 'EXTERNAL_TABLE',
-        partitionKeys: [{ name: PARTITION_COLUMN, type: 'string', comment: 'arrival hour (UTC)' }],
-        parameters: {
-          EXTERNAL: 'TRUE',
-          classification: 'json',
-          ...projectionParameters(quarantineProjection, this.archiveBucket.bucketName, opts.archiveStart),
-        },
-        storageDescriptor: {
-          location: `s3://${this.archiveBucket.bucketName}/${quarantineProjection.basePrefix}`,
-          columns: QUARANTINE_COLUMNS.map((c) => ({ name: c.name, type: c.glueType })),
-          ...jsonStorage(),
-        },
-      },
-    });
-    quarantineTable.addDependency(database);
-
-    // --- Firehose: archive (Kinesis source) ---
-    this.archiveDeliveryStream = new firehose.DeliveryStream(this, 'ArchiveDelivery', {
-      deliveryStreamName: config.archive.deliveryStreamName,
-      source: new firehose.KinesisStreamSource(this.stream),
-      destination: new firehose.S3Bucket(this.archiveBucket, {
-        dataOutputPrefix: config.archive.rawPrefix,
-        errorOutputPrefix: config.archive.errorPrefix,
-        bufferingInterval: Duration.seconds(config.archive.bufferIntervalSeconds),
-        bufferingSize: Size.mebibytes(config.archive.bufferSizeMiB),
-        ...(parquet
-          ? {
-              fileExtension: '.parquet',
-              dataFormatConversion: {
-                schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(eventsTable),
-                inputFormat: firehose.InputFormat.OPENX_JSON,
-                outputFormat: firehose.OutputFormat.PARQUET,
-              },
-            }
-          : config.archive.format === 'json.gz'
-            ? { compression: firehose.Compression.GZIP, fileExtension: '.json.gz' }
-            : { fileExtension: '.json' }),
-      }),
-    });
-
-    // --- Firehose: quarantine (Direct PUT) ---
-    this.quarantineDeliveryStream = new firehose.DeliveryStream(this, 'QuarantineDelivery', {
-      deliveryStreamName: config.quarantine.deliveryStreamName,
-      encryption: firehose.StreamEncryption.awsOwnedKey(),
-      destination: new firehose.S3Bucket(this.archiveBucket, {
-        dataOutputPrefix: config.quarantine.prefix,
-        errorOutputPrefix: `${quarantineProjection.basePrefix.replace(/\/$/, '')}-errors/!{firehose:error-output-type}/${PARTITION_COLUMN}=!{timestamp:${quarantineProjection.format}}/`,
-        bufferingInterval: Duration.seconds(config.quarantine.bufferIntervalSeconds),
-        bufferingSize: Size.mebibytes(config.quarantine.bufferSizeMiB),
-        fileExtension: '.json',
-      }),
+    this.delivery = new ArchiveDelivery(this, 'Delivery', {
+      config,
+      stream: this.stream,
+      archiveBucket: this.storage.archive,
+      eventsTable: this.catalog.eventsTable,
     });
 
     // --- Processor Lambda ---
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.processing = new Processor(this, 'Processing', {
+      config,
+      stream: this.stream,
+      table: this.table,
+      indexNames: def.GlobalSecondaryIndexes.map((gsi) => gsi.IndexName),
+      quarantine: this.delivery.quarantine,
+      handlerEntry: opts.handlerEntry,
+      memorySizeMiB: opts.memorySizeMiB,
+      reservedConcurrency:
+        opts.reserveConcurrency && !onDemand
+          ? config.stream.shardCount * config.eventSource.parallelizationFactor
+          : undefined,
     });
-    const logGroup = new logs.LogGroup(this, 'ProcessorLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'ProcessorRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Shardline processor: read the stream, write aggregates, quarantine, on-failure queue',
-    });
-    logGroup.grantWrite(role);
-    const env = {
-      SHARDLINE_TABLE: this.table.tableName,
-      SHARDLINE_QUARANTINE_STREAM: this.quarantineDeliveryStream.deliveryStreamName,
-      SHARDLINE_CONFIG: JSON.stringify(config),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    const envBytes = Object.entries(env).reduce(
-      (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
-      0,
-    );
-    if (envBytes > LAMBDA_ENV_LIMIT_BYTES - 512) {
-      throw new ConfigError(
-        `the processor's environment (SHARDLINE_CONFIG holds the resolved config) must stay under ${LAMBDA_ENV_LIMIT_BYTES - 512} bytes to fit Lambda's 4 KB limit; received ${envBytes} bytes (fewer rollups?)`,
-      );
-    }
-    const reserved =
-      opts.reserveConcurrency && !onDemand
-        ? config.stream.shardCount * config.eventSource.parallelizationFactor
-        : undefined;
-    this.processor = new nodejs.NodejsFunction(this, 'Processor', {
-      entry: opts.handlerEntry,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: opts.memorySizeMiB,
-      timeout: Duration.seconds(config.eventSource.functionTimeoutSeconds),
-      reservedConcurrentExecutions: reserved,
-      role,
-      logGroup,
-      environment: env,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too: one tested version instead of the runtime's.
-        externalModules: [],
-        minify: true,
-        sourceMap: true,
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
-    });
-    // Least privilege: the table and its one index by name (Table.grant would add `index/*`).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [...PROCESSOR_TABLE_ACTIONS],
-        resources: [
-          this.table.tableArn,
-          ...def.GlobalSecondaryIndexes.map((gsi) => `${this.table.tableArn}/index/${gsi.IndexName}`),
-        ],
-      }),
-    );
-    this.quarantineDeliveryStream.grantPutRecords(this.processor);
-    const es = config.eventSource;
-    this.processor.addEventSource(
-      new sources.KinesisEventSource(this.stream, {
-        batchSize: es.batchSize,
-        maxBatchingWindow: Duration.seconds(es.maximumBatchingWindowInSeconds),
-        startingPosition: lambda.StartingPosition[es.startingPosition],
-        startingPositionTimestamp:
-          es.startingPosition === 'AT_TIMESTAMP' ? es.startingPositionTimestamp : undefined,
-        bisectBatchOnError: es.bisectBatchOnFunctionError,
-        retryAttempts: es.maximumRetryAttempts === -1 ? undefined : es.maximumRetryAttempts,
-        maxRecordAge:
-          es.maximumRecordAgeInSeconds === -1 ? undefined : Duration.seconds(es.maximumRecordAgeInSeconds),
-        reportBatchItemFailures: es.reportBatchItemFailures,
-        parallelizationFactor: es.parallelizationFactor,
-        onFailure: new sources.SqsDlq(this.onFailureQueue),
-      }),
-    );
 
-    // --- Athena ---
-    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: config.athena.workgroup,
-      description: 'Shardline: queries over the archive',
-      recursiveDeleteOption: true,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'AUTO' },
-        resultConfiguration: {
-          outputLocation: `s3://${results.bucketName}/results/`,
-          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
-        },
-      },
-    });
-    this.catalogQueries = readCatalog(opts.catalogDir);
-    for (const [i, q] of this.catalogQueries.entries()) {
-      const nq = new athena.CfnNamedQuery(this, `Query${i}${q.name.replace(/[^A-Za-z0-9]/g, '')}`, {
-        name: q.name,
-        description: q.description,
-        database: config.athena.database,
-        workGroup: this.workgroup.ref,
-        queryString: q.sql,
-      });
-      nq.addDependency(this.workgroup);
-    }
-
-    // --- Alarms ---
-    const quarantined = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: QUARANTINED_METRIC,
-      dimensionsMap: { service: SERVICE_NAME },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-    });
-    const iteratorAge = this.processor.metric('IteratorAge', {
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-    });
-    const alarm = (
-      id: string,
-      metric: cloudwatch.IMetric,
-      threshold: number,
-      description: string,
-      periods = 1,
-    ) =>
-      new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: periods,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-    this.alarms = [
-      alarm(
-        'IteratorAgeAlarm',
-        iteratorAge,
-        opts.iteratorAgeAlarmSeconds * 1000,
-        'Processor is falling behind the stream',
-        3,
-      ),
-      alarm(
-        'ErrorsAlarm',
-        this.processor.metricErrors({ period: Duration.minutes(5) }),
-        0,
-        'Processor invocations failed',
-      ),
-      alarm(
-        'ThrottlesAlarm',
-        this.processor.metricThrottles({ period: Duration.minutes(5) }),
-        0,
-        'Processor invocations were throttled',
-      ),
-      alarm(
-        'WriteThrottleAlarm',
-        this.stream.metricWriteProvisionedThroughputExceeded({
-          statistic: 'Sum',
-          period: Duration.minutes(5),
-        }),
-        0,
-        'Producers are throttled: add shards',
-      ),
-      alarm(
-        'OnFailureQueueAlarm',
-        this.onFailureQueue.metricApproximateNumberOfMessagesVisible({
-          statistic: 'Maximum',
-          period: Duration.minutes(5),
-        }),
-        0,
-        'Batches were discarded after retries; see the on-failure queue',
-      ),
-      alarm(
-        'ArchiveFreshnessAlarm',
-        this.archiveDeliveryStream.metric('DeliveryToS3.DataFreshness', {
-          statistic: 'Maximum',
-          period: Duration.minutes(5),
-        }),
-        config.archive.bufferIntervalSeconds + 900,
-        'Firehose archive delivery to S3 is late',
-      ),
-      alarm(
-        'QuarantineAlarm',
-        quarantined,
-        opts.quarantineAlarmThreshold,
-        `More than ${opts.quarantineAlarmThreshold} records quarantined in 5 minutes`,
-      ),
-    ];
-
-    // --- Dashboard ---
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    // --- Alarms and dashboard ---
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stream: this.stream,
+      table: this.table,
+      processor: this.processing.function,
+      onFailureQueue: this.processing.onFailureQueue,
+      archiveDelivery: this.delivery.archive,
+      archiveBufferIntervalSeconds: config.archive.bufferIntervalSeconds,
+      iteratorAgeAlarmSeconds: opts.iteratorAgeAlarmSeconds,
+      quarantineAlarmThreshold: opts.quarantineAlarmThreshold,
       dashboardName: `${id}-pipeline`,
-      defaultInterval: Duration.hours(3),
     });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Stream: incoming records',
-        left: [this.stream.metricIncomingRecords({ statistic: 'Sum', period: Duration.minutes(1) })],
-        right: [
-          this.stream.metricWriteProvisionedThroughputExceeded({
-            statistic: 'Sum',
-            period: Duration.minutes(1),
-          }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({ title: 'Processor: iterator age (ms)', left: [iteratorAge] }),
-      new cloudwatch.GraphWidget({
-        title: 'Processor: invocations, errors, throttles',
-        left: [
-          this.processor.metricInvocations({ period: Duration.minutes(1) }),
-          this.processor.metricErrors({ period: Duration.minutes(1) }),
-          this.processor.metricThrottles({ period: Duration.minutes(1) }),
-        ],
-        right: [this.processor.metricDuration({ statistic: 'p99', period: Duration.minutes(1) })],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Aggregates table: consumed capacity',
-        left: [
-          this.table.metricConsumedWriteCapacityUnits({ period: Duration.minutes(1) }),
-          this.table.metricConsumedReadCapacityUnits({ period: Duration.minutes(1) }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({ title: 'Quarantined records', left: [quarantined] }),
-      new cloudwatch.GraphWidget({
-        title: 'Archive: data freshness (s)',
-        left: [this.archiveDeliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum' })],
-        right: [this.onFailureQueue.metricApproximateNumberOfMessagesVisible()],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24 }),
-    );
 
     // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
     this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
+
+    this.processor = this.processing.function;
+    this.onFailureQueue = this.processing.onFailureQueue;
+    this.archiveBucket = this.storage.archive;
+    this.archiveDeliveryStream = this.delivery.archive;
+    this.quarantineDeliveryStream = this.delivery.quarantine;
+    this.workgroup = this.catalog.workgroup;
+    this.catalogQueries = this.catalog.queries;
+    this.alarms = this.monitoring.alarms;
 
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
@@ -627,14 +268,14 @@ export class ShardlineStack extends Stack {
       archiveDeliveryStreamName: this.archiveDeliveryStream.deliveryStreamName,
       quarantineDeliveryStreamName: this.quarantineDeliveryStream.deliveryStreamName,
       archiveBucketName: this.archiveBucket.bucketName,
-      resultsBucketName: results.bucketName,
+      resultsBucketName: this.storage.results.bucketName,
       glueDatabase: config.athena.database,
       eventsTable: config.archive.tableName,
       quarantineTable: config.quarantine.tableName,
       workgroup: this.workgroup.ref,
       functionName: this.processor.functionName,
       dlqUrl: this.onFailureQueue.queueUrl,
-      dashboardName: dashboard.dashboardName,
+      dashboardName: this.monitoring.dashboard.dashboardName,
       ingestUrl: this.ingest.url,
       ingestApiKeyId: this.ingest.apiKey.keyId,
     };
@@ -643,22 +284,38 @@ export class ShardlineStack extends Stack {
     }
 
     acknowledgeNagFindings({
-      accessLogs,
+      accessLogs: this.storage.accessLogs,
       archiveDelivery: this.archiveDeliveryStream,
       quarantineDelivery: this.quarantineDeliveryStream,
       onFailureQueue: this.onFailureQueue,
       archiveBucket: this.archiveBucket,
     });
   }
+
+  /**
+   * Logical IDs ignore {@link ResourceGroup}s: each resource keeps the ID it had when it was a direct child
+   * of the stack, so splitting the stack into constructs replaces nothing already deployed.
+   */
+  protected override allocateLogicalId(element: CfnElement): string {
+    return makeLogicalId(logicalIdPath(element, this));
+  }
 }
 
-function jsonStorage() {
-  return {
-    inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-    outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-    serdeInfo: {
-      serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-      parameters: { 'case.insensitive': 'true', 'ignore.malformed.json': 'true' },
-    },
+/** The table's (or an index's) partition and sort key with their attribute types, from `tableDefinition`. */
+function tableKeys(
+  def: ReturnType<typeof tableDefinition>,
+  schema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[],
+): { partitionKey: dynamodb.Attribute; sortKey?: dynamodb.Attribute } {
+  const attribute = (type: 'HASH' | 'RANGE'): dynamodb.Attribute | undefined => {
+    const k = schema.find((s) => s.KeyType === type);
+    if (!k) return undefined;
+    const a = def.AttributeDefinitions.find((d) => d.AttributeName === k.AttributeName);
+    if (!a) throw new ConfigError(`tableDefinition has no attribute definition for "${k.AttributeName}"`);
+    const attrType = a.AttributeType === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+    return { name: k.AttributeName, type: attrType };
   };
+  const partitionKey = attribute('HASH');
+  if (!partitionKey) throw new ConfigError('tableDefinition must have a HASH key; received none');
+  const sortKey = attribute('RANGE');
+  return sortKey ? { partitionKey, sortKey } : { partitionKey };
 }

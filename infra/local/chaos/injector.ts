@@ -10,8 +10,7 @@ import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ShardlineError } from '../../../common/errors.ts';
-import { QuarantineSink } from '../../../processors/adapters/quarantine.ts';
-import { createProcessor, type ProcessorHandler, processorStores } from '../../../processors/handler.ts';
+import { createProcessor, type LambdaKinesisHandler, lambdaHandler } from '../../../processors/handler.ts';
 import { createRng, type Rng } from '../../../producers/scenarios/prng.ts';
 import type { KinesisHandler } from '../esm.ts';
 import { addWireFaults, DYNAMODB_ERRORS, KINESIS_ERRORS, type WireFault } from './middleware.ts';
@@ -210,7 +209,7 @@ export class FaultInjector {
    * first invocation (like a cold start), when the local cloud's endpoints are in the environment.
    */
   processor(config: ResolvedConfig): KinesisHandler {
-    let built: ProcessorHandler | undefined;
+    let built: LambdaKinesisHandler | undefined;
     const inner: KinesisHandler = (event, context) => {
       built ??= this.#build(config);
       return built(event, context);
@@ -218,19 +217,11 @@ export class FaultInjector {
     return this.wrapHandler(inner);
   }
 
-  #build(config: ResolvedConfig): ProcessorHandler {
+  #build(config: ResolvedConfig): LambdaKinesisHandler {
     const ddb = this.instrumentDynamo(dynamodbClient({ region: config.region }));
     const firehose = firehoseClient({ region: config.region });
     this.#clients.push(ddb, firehose);
-    const tableName = config.table.name;
-    return createProcessor({
-      config,
-      ...processorStores(ddb, tableName, config.table.ttlDays),
-      quarantine: new QuarantineSink({
-        client: firehose,
-        deliveryStreamName: config.quarantine.deliveryStreamName,
-      }),
-    });
+    return lambdaHandler(createProcessor({ config, clients: { dynamodb: ddb, firehose } }));
   }
 
   /** A Kinesis client for the event source mapping, with GetRecords throttling. */

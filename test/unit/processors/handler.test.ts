@@ -46,7 +46,7 @@ describe('processor handler', () => {
     );
     const handler = testProcessor(dynamo.client, config);
     // WHEN the handler processes them as one Kinesis batch
-    const res = await handler(eventOf(envelopes));
+    const { response: res } = await handler.processBatch(eventOf(envelopes));
     // THEN nothing fails and the table holds exactly the fold of the events
     expect(res.batchItemFailures).toEqual([]);
     const inputs = envelopes.map((e, i) => ({
@@ -68,12 +68,12 @@ describe('processor handler', () => {
   it('leaves the table unchanged when the same batch is delivered again', async () => {
     const envelopes = Array.from({ length: 20 }, (_, i) => makeEvent({ metrics: { temperature: i } }));
     const handler = testProcessor(dynamo.client, config);
-    await handler(eventOf(envelopes));
+    await handler.processBatch(eventOf(envelopes));
     const before = await readMergedAggregates(dynamo.client, config.table.name);
     const fresh = testProcessor(dynamo.client, config); // a new container: no cache
-    const res = await fresh(eventOf(envelopes));
+    const { response: res, report } = await fresh.processBatch(eventOf(envelopes));
     expect(res.batchItemFailures).toEqual([]);
-    expect(fresh.lastReport()).toMatchObject({ itemsWritten: 0, itemsSkipped: expect.any(Number) });
+    expect(report).toMatchObject({ itemsWritten: 0, itemsSkipped: expect.any(Number) });
     expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(before);
     expect((await readCheckpoints(dynamo.client, config.table.name))[0]).toMatchObject({
       records: 20,
@@ -84,10 +84,10 @@ describe('processor handler', () => {
   it('adds only the new records of a partially applied batch', async () => {
     const envelopes = Array.from({ length: 30 }, (_, i) => makeEvent({ metrics: { temperature: i } }));
     const first = testProcessor(dynamo.client, config);
-    await first(eventOf(envelopes.slice(0, 20), 1));
+    await first.processBatch(eventOf(envelopes.slice(0, 20), 1));
     // replay from record 11 with ten new records after the old ones
     const second = testProcessor(dynamo.client, config);
-    await second(eventOf(envelopes.slice(10), 11));
+    await second.processBatch(eventOf(envelopes.slice(10), 11));
     const inputs = envelopes.map((e, i) => ({
       position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber),
       event: ok(e),
@@ -101,7 +101,7 @@ describe('processor handler', () => {
     const sink = recordingSink();
     const handler = testProcessor(dynamo.client, config, sink);
     const good = makeEvent();
-    const res = await handler(
+    const { response: res } = await handler.processBatch(
       eventOf([
         '{not json',
         Buffer.from([0xff, 0xfe, 0x00]),
@@ -133,7 +133,7 @@ describe('processor handler', () => {
       readFileSync(new URL('../../fixtures/kinesis-time-window-event.json', import.meta.url), 'utf8'),
     );
     const sink = recordingSink();
-    const res = await testProcessor(dynamo.client, config, sink)(sample);
+    const { response: res } = await testProcessor(dynamo.client, config, sink).processBatch(sample);
     expect(res.batchItemFailures).toEqual([]);
     expect(sink.records).toHaveLength(sample.Records.length);
     expect(sink.records[0]).toMatchObject({
@@ -144,7 +144,7 @@ describe('processor handler', () => {
 
   it('reports the lowest sequence number of a failed write as the retry point', async () => {
     const handler = testProcessor(dynamo.client, resolveConfig({ table: { name: 'no-such-table' } }));
-    const res = await handler(eventOf([makeEvent(), makeEvent()], 7));
+    const { response: res } = await handler.processBatch(eventOf([makeEvent(), makeEvent()], 7));
     expect(res.batchItemFailures).toEqual([
       { itemIdentifier: eventOf([makeEvent()], 7).Records[0]!.kinesis.sequenceNumber },
     ]);
@@ -154,8 +154,6 @@ describe('processor handler', () => {
 describe('processorFromEnvironment', () => {
   it('publishes Powertools EMF metrics per invocation when running in Lambda', async () => {
     const { processorFromEnvironment } = await import('../../../processors/handler.ts');
-    const saved = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -165,6 +163,7 @@ describe('processorFromEnvironment', () => {
     try {
       const handler = processorFromEnvironment({
         ...process.env,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_LAMBDA_FUNCTION_NAME: 'shardline-processor',
         SHARDLINE_CONFIG: JSON.stringify({ table: { name: config.table.name } }),
         POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -173,7 +172,6 @@ describe('processorFromEnvironment', () => {
       expect(res.batchItemFailures).toEqual([]);
     } finally {
       process.stdout.write = write;
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = saved;
     }
     const emf = lines.map((l) => JSON.parse(l)).find((o) => o._aws);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Shardline');

@@ -248,6 +248,31 @@ describe('ShardlineStack', () => {
     });
   });
 
+  it('keeps the logical IDs resources had before the stack was split into constructs', () => {
+    // Captured from the single-constructor stack: a renamed logical ID makes CloudFormation create a new
+    // resource (failing on named ones) and delete the old one (or orphan it, if retained).
+    const resources = template.toJSON()['Resources'] as Record<string, { Type: string }>;
+    for (const [logicalId, type] of Object.entries({
+      Stream790BDEE4: 'AWS::Kinesis::Stream',
+      AggregatesDCEBC1D6: 'AWS::DynamoDB::Table',
+      AccessLogs8B620ECA: 'AWS::S3::Bucket',
+      ArchiveDA4CB258: 'AWS::S3::Bucket',
+      AthenaResults99A60126: 'AWS::S3::Bucket',
+      GlueDatabase: 'AWS::Glue::Database',
+      EventsTable: 'AWS::Glue::Table',
+      QuarantineTable: 'AWS::Glue::Table',
+      ArchiveDeliveryB26A926F: 'AWS::KinesisFirehose::DeliveryStream',
+      QuarantineDelivery81A45D39: 'AWS::KinesisFirehose::DeliveryStream',
+      OnFailureQueueB6C8C738: 'AWS::SQS::Queue',
+      Processor60228016: 'AWS::Lambda::Function',
+      WorkGroup: 'AWS::Athena::WorkGroup',
+      IteratorAgeAlarm6757AA2B: 'AWS::CloudWatch::Alarm',
+      Dashboard9E4231ED: 'AWS::CloudWatch::Dashboard',
+    })) {
+      expect(resources[logicalId]?.Type, logicalId).toBe(type);
+    }
+  });
+
   it('exports every output the CLI reads', () => {
     for (const name of Object.values(STACK_OUTPUTS)) template.hasOutput(name, {});
   });

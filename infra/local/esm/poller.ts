@@ -1,0 +1,370 @@
+/**
+ * One shard of the event source mapping: waits for its parent shards, invokes the function with the reader's
+ * batches strictly in order, applies the failure policy to each outcome, and checkpoints.
+ */
+import type { Shard } from '@aws-sdk/client-kinesis';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import {
+  lambdaContext,
+  onFailureMessage,
+  type PolledRecord,
+  parseBatchResponse,
+  payloadSizer,
+  type RecordOrigin,
+  toLambdaEvent,
+} from '../private/event.ts';
+import type { StateStore } from '../private/state.ts';
+import {
+  type EventSourceMappingOptions,
+  errorMessage,
+  type ResolvedMappingOptions,
+  sleep,
+  sleepForever,
+} from './options.ts';
+import { type Decision, decide, type InvokeOutcome, type Piece } from './policy.ts';
+import { ShardReader, type StartPosition } from './reader.ts';
+
+/** Per-shard counters and position. */
+export interface ShardStats {
+  shardId: string;
+  parentShardId?: string;
+  /** Invocations started (retries included). */
+  invocations: number;
+  /** Records handed to the function (redeliveries included). */
+  recordsDelivered: number;
+  batchesSucceeded: number;
+  /** Records past the checkpoint: delivered successfully or discarded to OnFailure (each counted once). */
+  recordsCheckpointed: number;
+  /** Epoch ms of the last checkpoint advance, or null before the first. */
+  lastCheckpointAt: number | null;
+  /** Invocations that threw or timed out. */
+  functionErrors: number;
+  /** Of those, timeouts (the invocation keeps running as a zombie). */
+  timeouts: number;
+  /** Invocations whose response reported failed items (or was malformed: a whole-batch failure). */
+  partialFailures: number;
+  /** Re-invocations of a failed batch (bisect halves excluded). */
+  retries: number;
+  bisects: number;
+  /** Batches discarded to the OnFailure destination. */
+  onFailure: number;
+  checkpoint: string | null;
+  millisBehindLatest: number | null;
+  closed: boolean;
+}
+
+/** What a poller needs from its mapping, handed over as a value. */
+export interface PollerHost {
+  readonly options: EventSourceMappingOptions;
+  readonly resolved: ResolvedMappingOptions;
+  /** Aborts when the mapping stops. */
+  readonly signal: AbortSignal;
+  log(line: string): void;
+  /** A shard was read to its end: look for its children soon. */
+  shardEnded(): void;
+  /** Writes an OnFailure record to the destination; returns where, if anywhere. */
+  writeOnFailure(shardId: string, body: unknown): string | undefined;
+}
+
+/** Reads one shard and invokes the function with its batches, strictly in order. */
+export class ShardPoller {
+  readonly #host: PollerHost;
+  readonly #store: StateStore;
+  readonly #shardId: string;
+  readonly #parents: string[];
+  readonly #origin: RecordOrigin;
+  readonly #reader: ShardReader;
+  /** Batches invoked at least once and not yet settled (a bisect makes two). */
+  #pieces: Piece[] = [];
+  #finished = false;
+  #stats: ShardStats;
+  #resolveReady!: () => void;
+  #resolveFinished!: () => void;
+  readonly ready: Promise<void>;
+  readonly finished: Promise<void>;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(host: PollerHost, shard: Shard, store: StateStore, start: StartPosition) {
+    this.#host = host;
+    this.#store = store;
+    this.#shardId = shard.ShardId ?? '';
+    this.#parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+      (p): p is string => p !== undefined,
+    );
+    const o = host.options;
+    this.#origin = {
+      shardId: this.#shardId,
+      streamArn: o.streamArn,
+      region: o.region,
+      invokeIdentityArn: host.resolved.invokeIdentityArn,
+    };
+    const saved = store.readShard(this.#shardId);
+    this.#finished = saved?.finished ?? false;
+    this.#stats = {
+      shardId: this.#shardId,
+      ...(shard.ParentShardId === undefined ? {} : { parentShardId: shard.ParentShardId }),
+      invocations: 0,
+      recordsDelivered: 0,
+      batchesSucceeded: 0,
+      recordsCheckpointed: 0,
+      lastCheckpointAt: null,
+      functionErrors: 0,
+      timeouts: 0,
+      partialFailures: 0,
+      retries: 0,
+      bisects: 0,
+      onFailure: 0,
+      checkpoint: saved?.sequenceNumber ?? null,
+      millisBehindLatest: null,
+      closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+    };
+    this.#reader = new ShardReader({
+      kinesis: o.kinesis,
+      streamName: o.streamName,
+      shardId: this.#shardId,
+      start,
+      lastRead: saved?.sequenceNumber ?? null,
+      batchSize: o.eventSource.batchSize,
+      windowMs: o.eventSource.maximumBatchingWindowInSeconds * 1000,
+      pollIntervalMs: host.resolved.pollIntervalMs,
+      maxPayloadBytes: host.resolved.maxPayloadBytes,
+      sizeOf: payloadSizer(this.#origin),
+      signal: host.signal,
+      log: (line) => host.log(line),
+      onPage: (millisBehind) => {
+        this.#stats.millisBehindLatest = millisBehind;
+      },
+    });
+    this.ready = new Promise((r) => {
+      this.#resolveReady = r;
+    });
+    this.finished = new Promise((r) => {
+      this.#resolveFinished = r;
+    });
+    if (this.#finished) {
+      this.#resolveReady();
+      this.#resolveFinished();
+    }
+  }
+
+  snapshot(): ShardStats {
+    return { ...this.#stats };
+  }
+
+  describe(): string {
+    const s = this.#stats;
+    const state = this.#finished
+      ? 'finished'
+      : this.#pieces.length > 0
+        ? `retrying ${this.#pieces.length} piece(s)`
+        : 'reading';
+    return `${s.shardId} (${state}, checkpoint ${s.checkpoint ?? 'none'})`;
+  }
+
+  caughtUpSince(since: number): boolean {
+    return this.#finished || this.#reader.tipAt >= since;
+  }
+
+  /** Starts the poll loop; `lookup` finds the pollers of this shard's parents. */
+  run(lookup: (id: string) => ShardPoller | undefined): void {
+    if (this.#finished) return;
+    this.done = this.#run(lookup).catch((err: unknown) => {
+      this.#host.log(`${this.#shardId}: poller stopped on an unexpected error: ${errorMessage(err)}`);
+    });
+  }
+
+  async #run(lookup: (id: string) => ShardPoller | undefined): Promise<void> {
+    const signal = this.#host.signal;
+    const parents = this.#parents.map(lookup).filter((p): p is ShardPoller => p !== undefined);
+    if (parents.length > 0) {
+      this.#resolveReady(); // children are ready once parents finish; do not hold up start()
+      await Promise.race([Promise.all(parents.map((p) => p.finished)), sleepForever(signal)]);
+      if (signal.aborted) return;
+      this.#host.log(`${this.#shardId}: parents ${this.#parents.join(', ')} done; starting`);
+    }
+    await this.#reader.open();
+    this.#resolveReady();
+    const idle = this.#host.resolved.pollIntervalMs;
+    while (!signal.aborted) {
+      const piece = this.#pieces[0];
+      if (piece !== undefined) {
+        await this.#process(piece);
+        continue;
+      }
+      const batch = await this.#reader.gather();
+      if (batch.length > 0) {
+        this.#pieces.push({ records: batch, retries: 0 });
+        continue;
+      }
+      if (this.#reader.exhausted) {
+        this.#finish();
+        return;
+      }
+      await sleep(idle, signal);
+    }
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#stats.closed = true;
+    this.#store.writeShard({
+      shardId: this.#shardId,
+      sequenceNumber: this.#stats.checkpoint,
+      finished: true,
+      updatedAt: new Date().toISOString(),
+    });
+    this.#host.log(`${this.#shardId}: closed shard read to its end`);
+    this.#resolveFinished();
+    this.#host.shardEnded();
+  }
+
+  async #process(piece: Piece): Promise<void> {
+    const { records } = piece;
+    const o = this.#host.options;
+    const es = o.eventSource;
+    const timeoutMs = es.functionTimeoutSeconds * 1000;
+    const context = lambdaContext({ functionArn: o.functionArn, timeoutMs });
+    this.#stats.invocations++;
+    this.#stats.recordsDelivered += records.length;
+    const outcome = await this.#invoke(toLambdaEvent(records, this.#origin), context, timeoutMs, records);
+    if (
+      outcome.kind === 'success' &&
+      !piece.duplicated &&
+      o.duplicateDelivery?.(this.#shardId, records.length)
+    ) {
+      piece.duplicated = true; // stays first in line: delivered again, then checkpointed
+      return;
+    }
+    this.#count(outcome, records.length);
+    const decision = decide(
+      outcome,
+      piece,
+      { ...es, retryBackoffMs: this.#host.resolved.retryBackoffMs },
+      this.#host.resolved.clock,
+    );
+    await this.#apply(decision, piece, context.awsRequestId);
+  }
+
+  /** Counts and logs an outcome. */
+  #count(outcome: InvokeOutcome, records: number): void {
+    switch (outcome.kind) {
+      case 'success':
+        return;
+      case 'partial':
+        this.#stats.partialFailures++;
+        this.#host.log(`${this.#shardId}: ${records - outcome.index} of ${records} records failed`);
+        return;
+      case 'invalid':
+        this.#stats.partialFailures++;
+        this.#host.log(`${this.#shardId}: whole batch failed: ${outcome.reason}`);
+        return;
+      case 'error':
+        this.#stats.functionErrors++;
+        if (outcome.timeout) this.#stats.timeouts++;
+        this.#host.log(`${this.#shardId}: function error on ${records} records: ${outcome.message}`);
+        return;
+    }
+  }
+
+  async #apply(decision: Decision, piece: Piece, requestId: string): Promise<void> {
+    switch (decision.kind) {
+      case 'checkpoint':
+        this.#settle(piece.records);
+        this.#stats.batchesSucceeded++;
+        return;
+      case 'bisect':
+        this.#pieces.splice(0, 1, ...decision.pieces);
+        this.#stats.bisects++;
+        return;
+      case 'discard':
+        this.#checkpointSucceeded(decision.succeeded);
+        this.#discard(decision.piece, decision.condition, decision.functionError, requestId);
+        return;
+      case 'retry':
+        this.#checkpointSucceeded(decision.succeeded);
+        this.#pieces.splice(0, 1, decision.piece);
+        this.#stats.retries++;
+        await sleep(decision.delayMs, this.#host.signal);
+        return;
+    }
+  }
+
+  async #invoke(
+    event: KinesisStreamEvent,
+    context: Context,
+    timeoutMs: number,
+    records: readonly PolledRecord[],
+  ): Promise<InvokeOutcome> {
+    const o = this.#host.options;
+    const invocation = Promise.resolve().then(() => o.handler(event, context));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const result = await Promise.race([invocation.then((value) => ({ value })), timedOut]);
+      if (result === 'timeout') {
+        invocation.catch(() => undefined); // the zombie keeps running; its outcome is ignored
+        return { kind: 'error', message: `Task timed out after ${timeoutMs / 1000} seconds`, timeout: true };
+      }
+      if (!o.eventSource.reportBatchItemFailures) return { kind: 'success' };
+      return parseBatchResponse(
+        result.value,
+        records.map((r) => r.sequenceNumber),
+      );
+    } catch (err) {
+      return { kind: 'error', message: errorMessage(err), timeout: false };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #discard(
+    piece: Piece,
+    condition: Extract<Decision, { kind: 'discard' }>['condition'],
+    functionError: boolean,
+    requestId: string,
+  ): void {
+    const message = onFailureMessage({
+      requestId,
+      functionArn: this.#host.options.functionArn,
+      condition,
+      approximateInvokeCount: piece.retries + 1,
+      functionError,
+      records: piece.records,
+      origin: this.#origin,
+      now: Date.now(),
+    });
+    const path = this.#host.writeOnFailure(this.#shardId, message);
+    this.#host.log(
+      `${this.#shardId}: discarded ${piece.records.length} records (${condition})${path === undefined ? '' : ` -> ${path}`}`,
+    );
+    this.#stats.onFailure++;
+    this.#settle(piece.records);
+  }
+
+  /** The records of a partial failure before the failed one: checkpoint them, keep the piece in line. */
+  #checkpointSucceeded(records: readonly PolledRecord[]): void {
+    if (records.length > 0)
+      this.#checkpoint(records[records.length - 1]?.sequenceNumber ?? null, records.length);
+  }
+
+  /** The first piece is done (succeeded or discarded): drop it and checkpoint its last record. */
+  #settle(records: readonly PolledRecord[]): void {
+    this.#pieces.shift();
+    this.#checkpoint(records[records.length - 1]?.sequenceNumber ?? null, records.length);
+  }
+
+  #checkpoint(sequenceNumber: string | null, records: number): void {
+    if (sequenceNumber === null) return;
+    this.#stats.checkpoint = sequenceNumber;
+    this.#stats.recordsCheckpointed += records;
+    this.#stats.lastCheckpointAt = Date.now();
+    this.#store.writeShard({
+      shardId: this.#shardId,
+      sequenceNumber,
+      finished: false,
+      updatedAt: new Date().toISOString(),
+    });
+  }
+}
