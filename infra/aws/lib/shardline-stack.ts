@@ -25,12 +25,14 @@ import {
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ConfigError } from '../../../common/errors.ts';
+import { deviceMapping } from '../../../common/iot.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../../common/table.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../outputs.ts';
 import { ArchiveCatalog } from './archive-catalog.ts';
 import type { CatalogQuery } from './catalog.ts';
 import { ArchiveDelivery } from './delivery.ts';
 import { IngestApi } from './ingest.ts';
+import { DeviceIngest } from './iot.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
@@ -158,6 +160,8 @@ export class ShardlineStack extends Stack {
   readonly monitoring: Monitoring;
   /** `POST /ingest` (API Gateway → Kinesis PutRecords) for web clients. */
   readonly ingest: IngestApi;
+  /** The IoT Core topic rule devices publish through, its device policy and alarms. */
+  readonly devices: DeviceIngest;
   readonly processor: nodejs.NodejsFunction;
   readonly archiveBucket: s3.Bucket;
   readonly archiveDeliveryStream: firehose.DeliveryStream;
@@ -250,6 +254,13 @@ export class ShardlineStack extends Stack {
     // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
     this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
 
+    // --- Devices over MQTT (IoT Core topic rule -> Kinesis, mapping from config.iot) ---
+    this.devices = new DeviceIngest(this, 'Devices', {
+      mapping: deviceMapping(config.iot),
+      stream: this.stream,
+      errorBucket: this.storage.archive,
+    });
+
     this.processor = this.processing.function;
     this.onFailureQueue = this.processing.onFailureQueue;
     this.archiveBucket = this.storage.archive;
@@ -257,7 +268,7 @@ export class ShardlineStack extends Stack {
     this.quarantineDeliveryStream = this.delivery.quarantine;
     this.workgroup = this.catalog.workgroup;
     this.catalogQueries = this.catalog.queries;
-    this.alarms = this.monitoring.alarms;
+    this.alarms = [...this.monitoring.alarms, ...this.devices.alarms];
 
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
@@ -278,6 +289,8 @@ export class ShardlineStack extends Stack {
       dashboardName: this.monitoring.dashboard.dashboardName,
       ingestUrl: this.ingest.url,
       ingestApiKeyId: this.ingest.apiKey.keyId,
+      devicePolicyName: this.devices.devicePolicy.ref,
+      deviceRuleName: this.devices.rule.ref,
     };
     for (const [k, value] of Object.entries(outputs)) {
       new CfnOutput(this, STACK_OUTPUTS[k as StackOutputKey], { value });

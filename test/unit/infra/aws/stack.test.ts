@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, type CfnElement, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
@@ -271,6 +271,28 @@ describe('ShardlineStack', () => {
     })) {
       expect(resources[logicalId]?.Type, logicalId).toBe(type);
     }
+  });
+
+  it('routes devices/+/events through an IoT topic rule into the stream, with an error action', () => {
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: Match.objectLike({
+        Sql: "SELECT *, topic(2) AS source FROM 'devices/+/events'",
+        Actions: [
+          {
+            Kinesis: Match.objectLike({
+              StreamName: { Ref: stack.getLogicalId(stack.stream.node.defaultChild as CfnElement) },
+              PartitionKey: ['$', '{topic(2)}'].join(''),
+            }),
+          },
+        ],
+        ErrorAction: {
+          S3: Match.objectLike({
+            BucketName: { Ref: stack.getLogicalId(stack.archiveBucket.node.defaultChild as CfnElement) },
+          }),
+        },
+      }),
+    });
+    template.resourceCountIs('AWS::IoT::Policy', 1);
   });
 
   it('exports every output the CLI reads', () => {
