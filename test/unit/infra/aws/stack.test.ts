@@ -293,6 +293,8 @@ describe('ShardlineStack', () => {
       }),
     });
     template.resourceCountIs('AWS::IoT::Policy', 1);
+    // The README counts nine alarms: seven for the pipeline, two for the device rule.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 
   it('exports every output the CLI reads', () => {
