@@ -161,14 +161,40 @@ describe('local MQTT broker and device rule', () => {
     expect(big.dataTruncated).toBe(false);
   });
 
+  it('keeps a persistent session: QoS 1 messages published while a subscriber was away reach it on return', async () => {
+    const url = t.cloud.mqtt!.url;
+    const watcher = await mqtt.connectAsync(url, { clientId: 'watcher', clean: false, reconnectPeriod: 0 });
+    await watcher.subscribeAsync('devices/+/events', { qos: 1 });
+    await watcher.endAsync();
+    const device = await mqtt.connectAsync(url, { clientId: 'session-device', reconnectPeriod: 0 });
+    for (let i = 0; i < 5; i++) {
+      await device.publishAsync('devices/session-device/events', envelope(`session-${i}`, 'x'), { qos: 1 });
+    }
+    await device.endAsync();
+    const got: string[] = [];
+    const back = mqtt.connect(url, { clientId: 'watcher', clean: false, reconnectPeriod: 0 });
+    back.on('message', (_topic, payload) => {
+      const id = String((JSON.parse(payload.toString()) as { eventId: string }).eventId);
+      if (id.startsWith('session-')) got.push(id);
+    });
+    const sessionPresent = await new Promise<boolean>((resolve) =>
+      back.once('connect', (connack) => resolve(connack.sessionPresent)),
+    );
+    await waitUntil(() => got.length === 5, 10_000);
+    await back.endAsync();
+    expect(sessionPresent).toBe(true);
+    // The subscriber gets the payload the device published; the rule's mapping is for the stream only.
+    expect(got.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `session-${i}`));
+  });
+
   it('loses no QoS 1 message it acknowledged when the broker restarts mid-run', async () => {
-    // A broker of its own whose PutRecords calls take 30 ms, one at a time: while one is in flight the next
+    // A broker of its own whose PutRecords calls take 20 ms, one at a time: while one is in flight the next
     // messages wait in the rule's batch, so the restart (which drops that batch, as a crash would) always
     // finds some to lose if the broker had acknowledged them early.
     const slow = kinesisClient({ region: config.region, endpoint: t.cloud.endpoints.kinesis });
     slow.middlewareStack.add(
       (next) => async (args) => {
-        await new Promise((r) => setTimeout(r, 30));
+        await new Promise((r) => setTimeout(r, 20));
         return next(args);
       },
       { step: 'initialize', name: 'slowPut' },
@@ -179,7 +205,7 @@ describe('local MQTT broker and device rule', () => {
       firehoseEndpoint: t.cloud.endpoints.firehose,
       tuning: { maxConcurrentPuts: 1 },
     });
-    const N = 400;
+    const N = 300;
     const client = mqtt.connect(local.url, { clientId: 'restart-device', clean: false, reconnectPeriod: 50 });
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     const acked = new Set<string>();
