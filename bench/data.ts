@@ -100,9 +100,3 @@ export function quantile(xs: readonly number[], q: number): number {
   const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
   return s[i]!;
 }
-
-/** Emulators accept any credentials, but the SDK needs some: set placeholders when none are configured. */
-export function emulatorCredentials(): void {
-  process.env.AWS_ACCESS_KEY_ID ||= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
-}

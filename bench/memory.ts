@@ -12,8 +12,9 @@ import { build } from 'esbuild';
 import { dynamodbClient } from '../common/aws.ts';
 import { resolveConfig } from '../common/config.ts';
 import { ensureTable } from '../infra/local/cloud.ts';
+import { LOCAL_CREDENTIALS } from '../infra/local/connect.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
-import { emulatorCredentials, generateFleet, toEvent } from './data.ts';
+import { generateFleet, toEvent } from './data.ts';
 
 export interface MemoryResult {
   peakRssMb: number;
@@ -27,12 +28,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export async function benchMemory(options: { batchRecords?: number } = {}): Promise<MemoryResult> {
   const batchRecords = options.batchRecords ?? 10_000;
-  emulatorCredentials();
   const config = resolveConfig({});
   const dir = mkdtempSync(join(tmpdir(), 'shardline-bench-memory-'));
   const dynamo = await startDynamo();
   try {
-    const client = dynamodbClient({ endpoint: dynamo.endpoint, region: config.region });
+    const client = dynamodbClient({
+      endpoint: dynamo.endpoint,
+      region: config.region,
+      credentials: { ...LOCAL_CREDENTIALS },
+    });
     await ensureTable(client, config.table.name);
     client.destroy();
     const bundle = join(dir, 'handler.mjs');

@@ -8,11 +8,12 @@ import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { dynamodbClient } from '../common/aws.ts';
 import { type ResolvedConfig, type RollupInput, resolveConfig } from '../common/config.ts';
 import { ensureTable } from '../infra/local/cloud.ts';
+import { LOCAL_CREDENTIALS } from '../infra/local/connect.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
 import { decodeRecords } from '../processors/adapters/decode.ts';
 import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
 import { createProcessor } from '../processors/processor.ts';
-import { type BenchRecord, emulatorCredentials, generateFleet, toEvent } from './data.ts';
+import { type BenchRecord, generateFleet, toEvent } from './data.ts';
 
 /** Dashboard rollups: per site (8 sites × 3 metrics) and per event type, 1-minute and 1-hour windows. */
 export const DASHBOARD_ROLLUPS: readonly RollupInput[] = [
@@ -114,8 +115,11 @@ function batchesOf(
 
 async function withTable<T>(config: ResolvedConfig, f: (client: DynamoDBClient) => Promise<T>): Promise<T> {
   const dynamo = await startDynamo();
-  emulatorCredentials();
-  const client = dynamodbClient({ endpoint: dynamo.endpoint, region: config.region });
+  const client = dynamodbClient({
+    endpoint: dynamo.endpoint,
+    region: config.region,
+    credentials: { ...LOCAL_CREDENTIALS },
+  });
   try {
     await ensureTable(client, config.table.name);
     return await f(client);

@@ -1,14 +1,16 @@
 /**
  * Finding the local cloud from a command: a running `shardline up`/`demo` leaves `<data-dir>/cloud.json`
- * with its endpoints; commands point the SDK at them through the standard `AWS_ENDPOINT_URL_<SERVICE>`
- * variables. When no cloud runs, commands that only need the stored state start one without pollers.
+ * with its endpoints; commands build their SDK clients on them (`localClientOptions`). When no cloud runs,
+ * commands that only need the stored state start one without pollers.
  */
 import { existsSync } from 'node:fs';
 import type { ResolvedConfig } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
-import { type CloudInfo, findRunningCloud, useEndpoints } from '../infra/local/connect.ts';
+import { type CloudInfo, findRunningCloud, localClientOptions } from '../infra/local/connect.ts';
+import { type LocalDynamo, openDynamo } from '../queries/local.ts';
+import { cliEnvironment } from './env.ts';
 
-export { type CloudInfo, findRunningCloud, useEndpoints };
+export { type CloudInfo, findRunningCloud, localClientOptions };
 
 /**
  * Runs `fn` against the local cloud of `dataDir`: the running one if any, else one started just for this
@@ -21,10 +23,7 @@ export async function withLocalCloud<T>(
   options: { firehose?: boolean } = {},
 ): Promise<T> {
   const running = await findRunningCloud(dataDir);
-  if (running) {
-    useEndpoints(running);
-    return fn(running);
-  }
+  if (running) return fn(running);
   if (!existsSync(dataDir) && !options.firehose) {
     throw new UsageError(
       `no local cloud state in ${dataDir}: run \`shardline up\` or \`shardline demo\` first (or pass --data-dir)`,
@@ -44,4 +43,16 @@ export async function withLocalCloud<T>(
     if (options.firehose) await cloud.drain({ timeoutMs: 60_000 });
     await cloud.stop();
   }
+}
+
+/**
+ * The DynamoDB a query command reads: `AWS_ENDPOINT_URL_DYNAMODB` when set, else the running local cloud of
+ * `dataDir`, else its stored table (see `openDynamo`).
+ */
+export function openCliDynamo(dataDir: string, config: ResolvedConfig): Promise<LocalDynamo> {
+  const env = cliEnvironment();
+  return openDynamo(dataDir, {
+    region: env.region ?? config.region,
+    ...(env.endpoints.dynamodb ? { endpoint: env.endpoints.dynamodb } : {}),
+  });
 }

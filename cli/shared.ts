@@ -8,13 +8,14 @@ import type { Command } from 'commander';
 import { type ResolvedConfig, resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
 import { UsageError } from '../common/errors.ts';
 import { parseTimestamp } from '../queries/catalog.ts';
+import { cliEnvironment } from './env.ts';
 
 /** Default folder of the local cloud's state. */
 export const DEFAULT_DATA_DIR = '.shardline';
 
 /** Loads `shardline.config.ts` (or `--config FILE`) and resolves it. */
 export async function loadConfig(file?: string): Promise<ResolvedConfig> {
-  const path = resolve(file ?? process.env.SHARDLINE_CONFIG ?? 'shardline.config.ts');
+  const path = resolve(file ?? cliEnvironment().configFile ?? 'shardline.config.ts');
   if (!existsSync(path)) {
     if (file !== undefined) throw new UsageError(`--config: no such file ${path}`);
     return resolveConfig({});

@@ -1,8 +1,8 @@
 /**
  * `--target local|aws`: where a command's SDK clients point.
  *
- * - `local` (default): the local cloud of `--data-dir`, found through its `cloud.json`; endpoints go into the
- *   SDK's standard `AWS_ENDPOINT_URL_<SERVICE>` variables.
+ * - `local` (default): the local cloud of `--data-dir`, found through its `cloud.json`; clients are built on
+ *   its endpoints.
  * - `aws`: a deployed stack (`--stack`, default `Shardline`); credentials and region come from the standard
  *   AWS environment (profile, SSO, env vars); resource names from the stack outputs (DescribeStacks).
  */
@@ -11,6 +11,7 @@ import { type Command, Option } from 'commander';
 import type { ResolvedConfig } from '../common/config.ts';
 import { ServiceError, UsageError } from '../common/errors.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../infra/aws/outputs.ts';
+import { cliEnvironment, useAwsEnvironment } from './env.ts';
 
 export type TargetName = 'local' | 'aws';
 
@@ -96,13 +97,10 @@ export async function resolveAwsTarget(
   flags: TargetFlags,
 ): Promise<{ outputs: StackOutputs; config: ResolvedConfig }> {
   if (flags.target !== 'aws') throw new UsageError('resolveAwsTarget needs --target aws');
-  for (const v of ['AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_FIREHOSE']) {
-    if (process.env[v]?.startsWith('http://127.0.0.1')) delete process.env[v];
-  }
   const outputs = await readStackOutputs(
     flags.stack ?? DEFAULT_STACK_NAME,
-    process.env.AWS_REGION ?? config.region,
+    cliEnvironment().region ?? config.region,
   );
-  process.env.AWS_REGION ??= outputs.region;
+  useAwsEnvironment(outputs.region);
   return { outputs, config: configForStack(config, outputs) };
 }

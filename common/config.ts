@@ -18,6 +18,10 @@ export const WINDOW_MS: Readonly<Record<WindowSize, number>> = {
   '1d': 86_400_000,
 };
 
+/** When a rollup's items are written: every batch (`live`) or when the Lambda tumbling window closes (`onClose`). */
+export const FRESHNESS = ['live', 'onClose'] as const;
+export type Freshness = (typeof FRESHNESS)[number];
+
 /** The exact statistics a rollup keeps per metric. All are mergeable (commutative monoids). */
 export const STATS = ['count', 'sum', 'min', 'max'] as const;
 export type BasicStat = (typeof STATS)[number];
@@ -110,6 +114,16 @@ const RollupSchema = z
       .default([]),
     /** Event-time tumbling windows. @default ['1m', '1h'] */
     windows: z.array(oneOf(WINDOWS)).min(1).default(['1m', '1h']),
+    /**
+     * When the rollup's items reach DynamoDB (see {@link Freshness}).
+     * - `live`: the finest window is written every batch (what dashboards read); coarser windows are carried in
+     *   the Lambda tumbling-window state and written when it closes.
+     * - `onClose`: every window is carried in the tumbling-window state and each group is written once per
+     *   state window (`eventSource.tumblingWindowInSeconds`); right for high-cardinality rollups (per device).
+     * With `tumblingWindowInSeconds` 0 every window of every rollup is written every batch.
+     * @default 'live'
+     */
+    freshness: oneOf(FRESHNESS).default('live'),
     /** Statistics kept per metric. @default ['count', 'sum', 'min', 'max'] with metrics, else ['count'] */
     stats: z
       .array(
@@ -177,12 +191,41 @@ const ConfigSchema = z.strictObject({
         .default(1),
       /** Function timeout in seconds, 1–900. @default 60 */
       functionTimeoutSeconds: intIn(1, 900).default(60),
+      /**
+       * Lambda tumbling window (arrival time) in seconds, 0–900: state carried between a shard's invocations
+       * (at most 1 MB) holds the `onClose` rollups and the coarser windows of `live` ones, written when the
+       * window closes. 0 turns it off (every item written every batch; the repository's
+       * `shardline.config.ts` sets 900). @default 0
+       */
+      tumblingWindowInSeconds: intIn(0, 900).default(0),
     })
     .prefault({}),
   table: z
     .strictObject({
       /** DynamoDB table of aggregates. @default 'shardline-aggregates' */
       name: tableName.default('shardline-aggregates'),
+      /**
+       * Capacity mode: `onDemand` (pay per request) or `provisioned` (capacity units per second, auto scaled
+       * between `minCapacity` and `maxCapacity` to `targetUtilization`). @default { mode: 'onDemand' }
+       */
+      capacity: z
+        .discriminatedUnion('mode', [
+          z.strictObject({ mode: z.literal('onDemand') }),
+          z.strictObject({
+            mode: z.literal('provisioned'),
+            /** Write capacity units, 1–40,000. @default { min: 5, max: 100 } */
+            writeCapacity: z
+              .strictObject({ min: intIn(1, 40_000).default(5), max: intIn(1, 40_000).default(100) })
+              .prefault({}),
+            /** Read capacity units, 1–40,000. @default { min: 5, max: 100 } */
+            readCapacity: z
+              .strictObject({ min: intIn(1, 40_000).default(5), max: intIn(1, 40_000).default(100) })
+              .prefault({}),
+            /** Auto scaling target utilization in percent, 20–90. @default 70 */
+            targetUtilization: intIn(20, 90).default(70),
+          }),
+        ])
+        .default({ mode: 'onDemand' }),
       /** Days an aggregate item lives, per window size (DynamoDB TTL). */
       ttlDays: z
         .strictObject({
@@ -241,6 +284,8 @@ const ConfigSchema = z.strictObject({
       allowedLatenessSeconds: intIn(0, 604_800).default(3600),
       /** Events whose time is this far ahead of their arrival are quarantined as `future_timestamp`, 0–86,400 s. @default 300 */
       maxFutureSkewSeconds: intIn(0, 86_400).default(300),
+      /** Processor function memory in MiB, 128–10,240 (CPU is proportional: 1,769 MiB is one vCPU). @default 512 */
+      memoryMiB: intIn(128, 10_240).default(512),
     })
     .prefault({}),
   athena: z
@@ -285,6 +330,26 @@ const ConfigSchema = z.strictObject({
       ),
     })
     .prefault({}),
+  alarms: z
+    .strictObject({
+      /**
+       * Email address subscribed to the alarm topic, notified when an alarm fires and when it clears. AWS
+       * mails a confirmation link first; nothing arrives until it is followed. @default none
+       */
+      email: z
+        .email({ error: (iss) => `must be an email address; received ${describeValue(iss.input)}` })
+        .optional(),
+      /**
+       * ARN of an existing SNS topic (e.g. one wired to a pager or chat) every alarm notifies instead of a
+       * topic of the stack's own. Its access policy must let `cloudwatch.amazonaws.com` publish.
+       * @default none: the stack creates a topic
+       */
+      topicArn: resourceName(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>',
+      ).optional(),
+    })
+    .prefault({}),
   /** The rollups to maintain. Names must be unique. */
   rollups: z
     .array(RollupSchema)
@@ -314,6 +379,7 @@ export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
     metrics: ['temperature'],
     by: ['source'],
     windows: ['1h'],
+    freshness: 'onClose',
   },
   { name: 'events_by_type', by: ['type'], windows: ['1m', '1h'] },
   {
@@ -330,6 +396,7 @@ export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
     by: ['dims.site'],
     windows: ['1h'],
     stats: ['count', 'distinct:source'],
+    freshness: 'onClose',
   },
   {
     name: 'page_visitors',
@@ -337,6 +404,7 @@ export const DEFAULT_ROLLUPS: readonly RollupInput[] = [
     by: ['dims.page'],
     windows: ['1h'],
     stats: ['count', 'distinct:source'],
+    freshness: 'onClose',
   },
 ];
 
@@ -379,6 +447,15 @@ export function resolveConfig(input: ShardlineConfigInput = {}): ResolvedConfig 
     }
     if (new Set(r.windows).size !== r.windows.length)
       problems.push(`  rollups[${i}].windows: duplicate window`);
+  }
+  const cap = config.table.capacity;
+  if (cap.mode === 'provisioned') {
+    for (const k of ['writeCapacity', 'readCapacity'] as const) {
+      if (cap[k].min > cap[k].max)
+        problems.push(
+          `  table.capacity.${k}: min must be at most max; received min ${cap[k].min}, max ${cap[k].max}`,
+        );
+    }
   }
   if (config.archive.format === 'parquet' && config.archive.bufferSizeMiB < 64) {
     problems.push(

@@ -12,14 +12,15 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { dynamodbClient, firehoseClient } from '../common/aws.ts';
 import { resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
 import configInput from '../shardline.config.ts';
-import { createProcessor, type Processor } from './processor.ts';
+import { type BatchResponse, createProcessor, type Processor } from './processor.ts';
 
 export {
   type BatchReport,
+  type BatchResponse,
   type BatchResult,
   createProcessor,
   type Processor,
@@ -28,11 +29,11 @@ export {
   type QuarantinePort,
 } from './processor.ts';
 
-/** Lambda's handler shape for a Kinesis event source with ReportBatchItemFailures. */
-export type LambdaKinesisHandler = (
-  event: KinesisStreamEvent,
-  context?: Context,
-) => Promise<KinesisStreamBatchResponse>;
+/**
+ * Lambda's handler shape for a Kinesis event source with ReportBatchItemFailures (and, with a tumbling
+ * window, the state carried to the window's next invocation).
+ */
+export type LambdaKinesisHandler = (event: KinesisStreamEvent, context?: Context) => Promise<BatchResponse>;
 
 /**
  * Adapts a processor to Lambda's handler shape. With `metrics`, each batch's report is published as
@@ -96,10 +97,7 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 let instance: LambdaKinesisHandler | undefined;
 
 /** The Lambda entry point (CDK bundles this export). */
-export const handler = async (
-  event: KinesisStreamEvent,
-  context?: Context,
-): Promise<KinesisStreamBatchResponse> => {
+export const handler = async (event: KinesisStreamEvent, context?: Context): Promise<BatchResponse> => {
   instance ??= processorFromEnvironment();
   return instance(event, context);
 };

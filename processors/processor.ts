@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { ResolvedConfig } from '../common/config.ts';
-import { ConfigError } from '../common/errors.ts';
+import { ConfigError, ServiceError } from '../common/errors.ts';
 import { MAX_QUARANTINE_DATA_BYTES, type QuarantineRecord } from '../common/quarantine.ts';
 import { type DecodeOutcome, decodeRecords } from './adapters/decode.ts';
 import {
@@ -28,9 +28,11 @@ import {
 } from './adapters/items.ts';
 import { QuarantineSink } from './adapters/quarantine.ts';
 import { FencedStore } from './adapters/store.ts';
+import type { Carry } from './core/carry.ts';
 import { type FoldInput, foldBatch } from './core/fold.ts';
 import { type CompiledRollup, compileRollups } from './core/rollup.ts';
 import type { AggState } from './core/state.ts';
+import { advanceCarry, splitDeltas, tumblingOf } from './tumbling.ts';
 
 /** The SDK clients the processor talks through. */
 export interface ProcessorClients {
@@ -95,11 +97,23 @@ export interface BatchReport {
   dynamoRequests: { reads: number; writes: number };
   /** Sequence number the batch must be retried from, if any. */
   failedFrom: string | null;
+  /** Items carried in the tumbling-window state after the batch (0 without a tumbling window). */
+  itemsCarried: number;
+  /** Carried items written because the window closed (or the state grew too large). */
+  itemsFlushed: number;
+  /** Bytes of the tumbling-window state returned (0 without a tumbling window). */
+  stateBytes: number;
 }
+
+/**
+ * Lambda's response: the batch item failures, and with a tumbling window the state the next invocation of
+ * the window gets back (Lambda counts a response without `state` as a failed invocation).
+ */
+export type BatchResponse = KinesisStreamBatchResponse & { state?: Carry };
 
 /** One batch's outcome: the response Lambda reads, and what the batch did. */
 export interface BatchResult {
-  response: KinesisStreamBatchResponse;
+  response: BatchResponse;
   report: BatchReport;
 }
 
@@ -152,8 +166,29 @@ async function processBatch(
     itemsFailed: 0,
     dynamoRequests: { reads: 0, writes: 0 },
     failedFrom: null,
+    itemsCarried: 0,
+    itemsFlushed: 0,
+    stateBytes: 0,
   };
-  if (records.length === 0) return { response: { batchItemFailures: [] }, report };
+  // With a tumbling window, the state carried in (throws on a state this processor did not write).
+  const tumbling = tumblingOf(event);
+  if (records.length === 0) {
+    if (tumbling === undefined) return { response: { batchItemFailures: [] }, report };
+    // The window's final invocation: write what it carried.
+    const shardId = (event as { shardId?: string }).shardId ?? 'unknown';
+    const c = await advanceCarry(deps.aggregates, tumbling.carry, [], [], undefined, shardId, tumbling.final);
+    fillCarryReport(report, c);
+    if (c.failed > 0) {
+      log('warn', 'carried item writes failed', { shardId, failed: c.failed, error: String(c.error) });
+      // No record to point at: a function error makes Lambda retry the final invocation with the same state.
+      throw new ServiceError(`${c.failed} carried item write(s) failed: ${String(c.error)}`, {
+        retryable: true,
+        cause: c.error,
+      });
+    }
+    return { response: { batchItemFailures: [], state: c.carry }, report };
+  }
+  let carry = tumbling?.carry;
 
   const outcomes = decodeRecords(records, deps.config.processing);
   report.userRecords = outcomes.length;
@@ -193,8 +228,9 @@ async function processBatch(
     const inputs: FoldInput[] = [];
     for (const o of list) if (o.ok) inputs.push(o); // an accepted outcome is a FoldInput
     const deltas = foldBatch(rollups, inputs);
+    const { live, carried } = splitDeltas(deltas.values(), carry !== undefined);
     const pending: AggregatePending[] = [];
-    for (const d of deltas.values()) pending.push(aggregatePending(d, shardId, inputs));
+    for (const d of live) pending.push(aggregatePending(d, shardId, inputs));
     const written = await deps.aggregates.write(pending);
     report.itemsWritten += written.applied;
     report.itemsSkipped += written.skipped;
@@ -209,7 +245,23 @@ async function processBatch(
         error: String(written.errors[0]),
       });
     }
-    // 3. Count what is fully processed (everything before the first failure) in the shard checkpoint.
+    // 3. With a tumbling window: fold the carried deltas into the state, and write it out if the window
+    // closes. On any failure the whole batch is retried with the state it came with (never a state holding
+    // records the checkpoint would skip).
+    if (carry !== undefined && tumbling !== undefined) {
+      const first = list[0]!.origin;
+      if (failedFrom === undefined) {
+        const last = list[list.length - 1]!.origin.position;
+        const c = await advanceCarry(deps.aggregates, carry, carried, inputs, last, shardId, tumbling.final);
+        fillCarryReport(report, c);
+        if (c.failed > 0) {
+          log('warn', 'carried item writes failed', { shardId, failed: c.failed, error: String(c.error) });
+          fail(first.position, first.sequenceNumber);
+        } else carry = c.carry;
+      }
+      if (failedFrom !== undefined) fail(first.position, first.sequenceNumber);
+    }
+    // 4. Count what is fully processed (everything before the first failure) in the shard checkpoint.
     const entries: CounterEntry[] = [];
     let prev = '';
     for (const o of list) {
@@ -238,7 +290,21 @@ async function processBatch(
   const failure = failedFrom as { position: string; seq: string } | undefined;
   report.failedFrom = failure?.seq ?? null;
   log('debug', 'batch processed', { ...report });
-  return { response: { batchItemFailures: failure ? [{ itemIdentifier: failure.seq }] : [] }, report };
+  const batchItemFailures = failure ? [{ itemIdentifier: failure.seq }] : [];
+  if (tumbling === undefined) return { response: { batchItemFailures }, report };
+  const state = failure ? tumbling.carry : (carry ?? tumbling.carry);
+  return { response: { batchItemFailures, state }, report };
+}
+
+function fillCarryReport(
+  report: BatchReport,
+  c: { carry: Carry; flushed: number; stateBytes: number; requests: { reads: number; writes: number } },
+): void {
+  report.itemsCarried = Object.keys(c.carry.items).length;
+  report.itemsFlushed += c.flushed;
+  report.stateBytes = c.stateBytes;
+  report.dynamoRequests.reads += c.requests.reads;
+  report.dynamoRequests.writes += c.requests.writes;
 }
 
 function positionOf(seq: string): string {

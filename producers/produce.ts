@@ -44,7 +44,7 @@ export interface ProduceOptions {
   readonly sessions?: number;
   /** Seed of the scenario and the injections. @default 1 */
   readonly seed?: number;
-  /** KPL-aggregate records. @default false */
+  /** KPL-aggregate records (the SDK's default). @default true */
   readonly kpl?: boolean;
   /** Probability a record re-sends an earlier event (same eventId), 0–1. @default 0 */
   readonly duplicateRate?: number;
@@ -233,7 +233,7 @@ export async function produce(options: ProduceOptions): Promise<ProduceResult> {
     ...options.producer,
     streamName: options.streamName,
     client,
-    aggregate: options.kpl ?? false,
+    aggregate: options.kpl ?? true,
     partitionKey: options.partitionKey ?? 'source',
     onDelivered,
     onFailure: (f) => failures.push(f),
@@ -293,7 +293,7 @@ export async function produce(options: ProduceOptions): Promise<ProduceResult> {
       scenario: scenario.name,
       stream: options.streamName,
       seed,
-      kpl: options.kpl ?? false,
+      kpl: options.kpl ?? true,
       ...counts,
       accepted: s.accepted,
       sent: s.sent,

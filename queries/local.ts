@@ -1,7 +1,7 @@
 /**
- * Finds the DynamoDB endpoint a command should read: `AWS_ENDPOINT_URL_DYNAMODB` when set (or real AWS when
- * `target` is aws), else a running local cloud's `<dataDir>/cloud.json`, else a dynalite started here over
- * `<dataDir>/dynamodb` (the local cloud's stored table), closed by `close()`.
+ * Finds the DynamoDB endpoint a command should read: the given `endpoint` (the CLI passes
+ * `AWS_ENDPOINT_URL_DYNAMODB`) when set, else a running local cloud's `<dataDir>/cloud.json`, else a
+ * dynalite started here over `<dataDir>/dynamodb` (the local cloud's stored table), closed by `close()`.
  */
 
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamodbClient } from '../common/aws.ts';
 import { UsageError } from '../common/errors.ts';
-import { findRunningCloud, useEndpoints } from '../infra/local/connect.ts';
+import { findRunningCloud, LOCAL_CREDENTIALS, localClientOptions } from '../infra/local/connect.ts';
 
 export interface LocalDynamo {
   readonly client: DynamoDBClient;
@@ -23,20 +23,23 @@ export interface LocalDynamo {
 
 type DynaliteFactory = (options: { path?: string; createTableMs?: number }) => Server;
 
-function useLocalCredentials(): void {
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+export interface OpenDynamoOptions {
+  /** An endpoint to use as is (the CLI passes `AWS_ENDPOINT_URL_DYNAMODB`). @default none */
+  readonly endpoint?: string;
+  /** Region of the clients built here. @default the local cloud's, else the SDK's region chain */
+  readonly region?: string;
 }
 
-/** Opens a DynamoDB client for the CLI. The SDK reads the standard endpoint variable, which this sets. */
-export async function openDynamo(dataDir: string): Promise<LocalDynamo> {
-  if (process.env.AWS_ENDPOINT_URL_DYNAMODB) {
-    return { client: dynamodbClient(), origin: 'env', close: async () => undefined };
+/** Opens a DynamoDB client for the CLI; `close()` destroys it (and stops a dynalite started here). */
+export async function openDynamo(dataDir: string, options: OpenDynamoOptions = {}): Promise<LocalDynamo> {
+  const region = options.region === undefined ? {} : { region: options.region };
+  if (options.endpoint) {
+    const client = dynamodbClient({ ...region, endpoint: options.endpoint });
+    return { client, origin: 'env', close: async () => client.destroy() };
   }
   const cloud = await findRunningCloud(dataDir);
   if (cloud) {
-    useEndpoints(cloud);
-    const client = dynamodbClient({ region: cloud.region });
+    const client = dynamodbClient(localClientOptions(cloud, 'dynamodb'));
     return { client, origin: 'cloud.json', close: async () => client.destroy() };
   }
   const path = join(dataDir, 'dynamodb');
@@ -52,15 +55,16 @@ export async function openDynamo(dataDir: string): Promise<LocalDynamo> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${port}`;
-  useLocalCredentials();
-  const client = dynamodbClient();
+  const client = dynamodbClient({
+    ...region,
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { ...LOCAL_CREDENTIALS },
+  });
   return {
     client,
     origin: 'dynalite',
     close: async () => {
       client.destroy();
-      delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -39,8 +39,8 @@ export interface PipelineStatus {
 export async function readStatus(
   config: ResolvedConfig,
   clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient } = {
-    kinesis: kinesisClient(),
-    dynamodb: dynamodbClient(),
+    kinesis: kinesisClient({ region: config.region }),
+    dynamodb: dynamodbClient({ region: config.region }),
   },
 ): Promise<PipelineStatus> {
   const shards =

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { quantileStats, WINDOWS, type WindowSize } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { findRollup, readAggregates } from '../../queries/aggregates.ts';
-import { openDynamo } from '../../queries/local.ts';
+import { openCliDynamo } from '../local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -45,7 +45,7 @@ export function register(program: Command): void {
         dims[d.slice(0, eq)] = d.slice(eq + 1);
       }
       const config = await loadConfig(opts.config);
-      const dynamo = await openDynamo(opts.dataDir);
+      const dynamo = await openCliDynamo(opts.dataDir, config);
       try {
         const rows = await readAggregates(dynamo.client, config, {
           rollup: opts.rollup,

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { backfill } from '../../queries/backfill.ts';
-import { openDynamo } from '../../queries/local.ts';
+import { openCliDynamo } from '../local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
 
 interface BackfillFlags {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     if (opts.from === undefined) throw new UsageError('backfill: --from is required (e.g. --from -2d)');
     const config = await loadConfig(opts.config);
     const to = opts.to ?? Date.now();
-    const dynamo = await openDynamo(opts.dataDir);
+    const dynamo = await openCliDynamo(opts.dataDir, config);
     try {
       const report = await backfill({
         config,

@@ -3,9 +3,12 @@
  * (`shardline up` / `demo`) or a deployed stack (`--target aws`), until Ctrl-C.
  */
 import { resolve } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Command } from 'commander';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
-import { findRunningCloud, useEndpoints } from '../local.ts';
+import { findRunningCloud, localClientOptions } from '../local.ts';
 import { loadConfig, parseIntOption, untilSignal, withCommonOptions } from '../shared.ts';
 import { resolveAwsTarget, type TargetName, withTargetOptions } from '../target.ts';
 
@@ -34,6 +37,7 @@ export function register(program: Command): void {
       let config = await loadConfig(opts.config);
       let dataDir: string | undefined;
       let onFailureQueueUrl: string | undefined;
+      let clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient } | undefined;
       if (opts.target === 'aws') {
         const aws = await resolveAwsTarget(config, { target: 'aws', stack: opts.stack });
         config = aws.config;
@@ -46,7 +50,10 @@ export function register(program: Command): void {
             `no local cloud runs in ${dataDir}: start one with \`shardline up\` or \`shardline demo\` (or pass --data-dir, or --target aws)`,
           );
         }
-        useEndpoints(running);
+        clients = {
+          kinesis: kinesisClient(localClientOptions(running, 'kinesis')),
+          dynamodb: dynamodbClient(localClientOptions(running, 'dynamodb')),
+        };
       }
       const { startDashboard } = await import('../../dashboard/index.ts');
       const dash = await startDashboard({
@@ -57,6 +64,7 @@ export function register(program: Command): void {
         refreshSeconds: opts.refresh,
         ...(dataDir ? { dataDir } : {}),
         ...(onFailureQueueUrl ? { onFailureQueueUrl } : {}),
+        ...(clients ? { clients } : {}),
       });
       process.stdout.write(`${dash.url}\n`);
       process.stderr.write(
@@ -64,5 +72,7 @@ export function register(program: Command): void {
       );
       await untilSignal();
       await dash.close();
+      clients?.kinesis.destroy();
+      clients?.dynamodb.destroy();
     });
 }

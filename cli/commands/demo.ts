@@ -5,13 +5,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
-import { dynamodbClient } from '../../common/aws.ts';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { SHARDS_PK } from '../../common/table.ts';
 import { readStatus } from '../../queries/status.ts';
+import { cliEnvironment } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
 
@@ -65,8 +66,7 @@ function countFiles(dir: string): number {
   return n;
 }
 
-async function countAggregateItems(config: ResolvedConfig): Promise<number> {
-  const client = dynamodbClient();
+async function countAggregateItems(config: ResolvedConfig, client: DynamoDBClient): Promise<number> {
   let n = 0;
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
@@ -82,7 +82,6 @@ async function countAggregateItems(config: ResolvedConfig): Promise<number> {
     n += res.Count ?? 0;
     start = res.LastEvaluatedKey;
   } while (start);
-  client.destroy();
   return n;
 }
 
@@ -163,24 +162,38 @@ export function register(program: Command): void {
         const { iotScenario, mixedScenario, produce, webScenario } = await import('../../producers/index.ts');
         const { reconcile } = await import('../../queries/reconcile.ts');
 
+        const { verbose } = cliEnvironment();
         say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
         const cloud = await LocalCloud.start({
           config,
           dataDir,
-          log: (l) => (process.env.SHARDLINE_VERBOSE ? say(l) : undefined),
+          log: (l) => (verbose ? say(l) : undefined),
           emulatorThreads: opts.emulatorThreads ?? false,
           ...chaos?.cloudOptions(),
         });
+        const clients = {
+          kinesis: kinesisClient(cloud.clientOptions('kinesis')),
+          dynamodb: dynamodbClient(cloud.clientOptions('dynamodb')),
+        };
         let dashboard: { url: string; close(): Promise<void> } | undefined;
         if (opts.dashboard !== false) {
           const { startDashboard } = await import('../../dashboard/index.ts');
-          dashboard = await startDashboard({ config, dataDir, target: 'local', port: opts.port ?? 0 });
+          dashboard = await startDashboard({
+            config,
+            dataDir,
+            target: 'local',
+            port: opts.port ?? 0,
+            clients,
+          });
           say(`Dashboard: ${dashboard.url}`);
         }
         const startedAt = Date.now();
         if (chaos) {
           say(`Chaos: injecting faults with seed ${opts.seed}...`);
-          chaos.startResharding(opts.duration ? opts.duration * 1000 : undefined);
+          chaos.startResharding(
+            cloud.clientOptions('kinesis'),
+            opts.duration ? opts.duration * 1000 : undefined,
+          );
         }
         const abort = new AbortController();
         let interrupts = 0;
@@ -201,6 +214,7 @@ export function register(program: Command): void {
           );
           let lastLine = 0;
           const result = await produce({
+            client: clients.kinesis,
             streamName: config.stream.name,
             rate: opts.rate,
             devices: opts.devices,
@@ -245,25 +259,20 @@ export function register(program: Command): void {
           if (tty) process.stderr.write('\n');
           await chaos?.finishResharding();
           say('Draining: waiting until every record is processed and archived...');
-          await cloud.drain({ timeoutMs: 300_000 });
+          // Tumbling windows are ended so what they carry (onClose rollups, hourly windows) is written before
+          // the reconcile.
+          await cloud.drain({ timeoutMs: 300_000, closeWindows: true });
 
-          const status = await readStatus(config);
-          const { openDynamo } = await import('../../queries/local.ts');
-          const dynamo = await openDynamo(dataDir);
+          const status = await readStatus(config, clients);
           const lateness = config.processing.allowedLatenessSeconds * 1000;
           say('Reconciling every rollup with the archive (DuckDB over the Parquet files)...');
-          let rec: Awaited<ReturnType<typeof reconcile>>;
-          try {
-            rec = await reconcile({
-              config,
-              dataDir,
-              client: dynamo.client,
-              from: startedAt - lateness,
-              to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
-            });
-          } finally {
-            await dynamo.close();
-          }
+          const rec = await reconcile({
+            config,
+            dataDir,
+            client: clients.dynamodb,
+            from: startedAt - lateness,
+            to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
+          });
           const archivedCounts = await countArchived(config, dataDir);
           const produced = result.report.sent;
           const conservationOk = produced === status.totals.aggregated + status.totals.quarantined;
@@ -275,7 +284,7 @@ export function register(program: Command): void {
             late: status.totals.late,
             archived: archivedCounts.archived + archivedCounts.errors,
             archiveErrors: archivedCounts.errors,
-            aggregateItems: await countAggregateItems(config),
+            aggregateItems: await countAggregateItems(config, clients.dynamodb),
             shards: status.shards.length,
             dataDir,
             durationSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -311,6 +320,8 @@ export function register(program: Command): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           await dashboard?.close();
+          clients.kinesis.destroy();
+          clients.dynamodb.destroy();
           await cloud.stop();
           chaos?.close();
         }

@@ -7,7 +7,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import type { Command } from 'commander';
 import { dynamodbClient, firehoseClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
-import { withLocalCloud } from '../local.ts';
+import { localClientOptions, withLocalCloud } from '../local.ts';
 import { loadConfig, printJson, withCommonOptions } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -35,11 +35,8 @@ export function register(program: Command): void {
         async (info) => {
           const { createProcessor } = await import('../../processors/processor.ts');
           const clients = {
-            dynamodb: dynamodbClient({ region: info.region, endpoint: info.endpoints.dynamodb }),
-            firehose: firehoseClient({
-              region: info.region,
-              ...(info.endpoints.firehose ? { endpoint: info.endpoints.firehose } : {}),
-            }),
+            dynamodb: dynamodbClient(localClientOptions(info, 'dynamodb')),
+            firehose: firehoseClient(localClientOptions(info, 'firehose')),
           };
           try {
             const { response, report } = await createProcessor({

@@ -2,11 +2,13 @@
  * `shardline produce`: paced synthetic load onto the stream.
  */
 import type { Command } from 'commander';
+import { type ClientOptions, kinesisClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
 import { deviceMapping } from '../../common/iot.ts';
-import { findRunningCloud, useEndpoints } from '../../infra/local/connect.ts';
+import { findRunningCloud, localClientOptions } from '../../infra/local/connect.ts';
 import { type FleetProgress, produceOverMqtt } from '../../producers/iot/index.ts';
 import { type ProduceProgress, type ProduceReport, produce } from '../../producers/produce.ts';
+import { cliEnvironment } from '../env.ts';
 import { loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
 import { resolveAwsTarget, type TargetName, withTargetOptions } from '../target.ts';
 
@@ -53,18 +55,16 @@ function parsePositive(name: string, max: number) {
 }
 
 /**
- * Points the SDK at the local cloud when no endpoint is set: `AWS_ENDPOINT_URL_KINESIS` wins, else the
- * running cloud of `dataDir`. Returns the region to use, if a running cloud names one.
+ * The Kinesis client options of the running local cloud of `dataDir`, unless `AWS_ENDPOINT_URL_KINESIS` is
+ * set (`kinesisEndpoint`), which wins: then the SDK reads it itself, and this returns undefined.
  */
-export async function useLocalCloud(
+export async function localKinesisOptions(
   dataDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string | undefined> {
-  if (env.AWS_ENDPOINT_URL_KINESIS) return undefined;
+  kinesisEndpoint: string | undefined,
+): Promise<ClientOptions | undefined> {
+  if (kinesisEndpoint) return undefined;
   const cloud = await findRunningCloud(dataDir);
-  if (!cloud) return undefined;
-  useEndpoints(cloud, env);
-  return cloud.region;
+  return cloud ? localClientOptions(cloud, 'kinesis') : undefined;
 }
 
 /** One progress line. */
@@ -112,7 +112,7 @@ export function register(program: Command): void {
           parseIntOption('--devices', 1, 100_000),
         )
         .option('--seed <n>', 'seed of the synthetic data', parseIntOption('--seed', 0, 2 ** 32 - 1), 1)
-        .option('--kpl', 'KPL-aggregate records')
+        .option('--no-kpl', 'send one Kinesis record per event instead of KPL aggregates (the default)')
         .option(
           '--inject-duplicates <p>',
           'probability a record re-sends an earlier event',
@@ -145,15 +145,16 @@ export function register(program: Command): void {
     const loaded = await loadConfig(flags.config);
     // --target aws: the deployed stack's stream and region (its outputs); local: the running `up`'s endpoints.
     const config = flags.target === 'aws' ? (await resolveAwsTarget(loaded, flags)).config : loaded;
-    const region =
-      flags.target === 'aws'
-        ? config.region
-        : ((await useLocalCloud(flags.dataDir)) ?? process.env.AWS_REGION ?? config.region);
-    if (flags.target !== 'aws' && !process.env.AWS_ENDPOINT_URL_KINESIS) {
+    const env = cliEnvironment();
+    const local =
+      flags.target === 'aws' ? undefined : await localKinesisOptions(flags.dataDir, env.endpoints.kinesis);
+    if (flags.target !== 'aws' && local === undefined && env.endpoints.kinesis === undefined) {
       throw new UsageError(
         `no local cloud runs in ${flags.dataDir} (no cloud.json, no AWS_ENDPOINT_URL_KINESIS): start \`shardline up\` with the same --data-dir, or pass --target aws`,
       );
     }
+    const region = flags.target === 'aws' ? config.region : (local?.region ?? env.region ?? config.region);
+    const client = local === undefined ? undefined : kinesisClient(local);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
@@ -163,6 +164,7 @@ export function register(program: Command): void {
       const { report } = await produce({
         streamName: flags.stream ?? config.stream.name,
         region,
+        ...(client === undefined ? {} : { client }),
         scenario: flags.scenario,
         rate: flags.rate,
         ...(flags.count !== undefined
@@ -176,7 +178,7 @@ export function register(program: Command): void {
             ? { sessions: flags.devices }
             : { devices: flags.devices }),
         seed: flags.seed,
-        kpl: flags.kpl === true,
+        kpl: flags.kpl !== false,
         duplicateRate: flags.injectDuplicates,
         invalidRate: flags.injectInvalid,
         collect: false,
@@ -190,6 +192,7 @@ export function register(program: Command): void {
       else process.stdout.write(`${formatReport(report)}\n`);
       if (report.failed > 0) process.exitCode = 1;
     } finally {
+      client?.destroy();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
@@ -201,7 +204,6 @@ async function produceViaMqtt(flags: ProduceFlags): Promise<void> {
   if (flags.scenario !== 'iot') {
     throw new UsageError(`--via mqtt sends the iot scenario (devices); got --scenario ${flags.scenario}`);
   }
-  if (flags.kpl) throw new UsageError('--kpl aggregates Kinesis records; it does not apply to --via mqtt');
   if (flags.target === 'aws' && flags.mqttUrl === undefined) {
     throw new UsageError(
       '--via mqtt --target aws: IoT Core devices connect with their own certificates; register them (README "Devices over MQTT") and pass --mqtt-url',

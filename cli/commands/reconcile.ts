@@ -3,8 +3,8 @@
  * Exits 1 on any drift.
  */
 import type { Command } from 'commander';
-import { openDynamo } from '../../queries/local.ts';
 import { reconcile } from '../../queries/reconcile.ts';
+import { openCliDynamo } from '../local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const config = await loadConfig(opts.config);
       const to = opts.to ?? Date.now();
       const from = opts.from ?? to - 24 * 3_600_000;
-      const dynamo = await openDynamo(opts.dataDir);
+      const dynamo = await openCliDynamo(opts.dataDir, config);
       try {
         const report = await reconcile({
           config,

@@ -3,8 +3,9 @@
  * behind the stream it is (MillisBehindLatest right after its watermark).
  */
 import type { Command } from 'commander';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { readStatus } from '../../queries/status.ts';
-import { withLocalCloud } from '../local.ts';
+import { localClientOptions, withLocalCloud } from '../local.ts';
 import { formatTable, loadConfig, printJson, withCommonOptions } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -14,8 +15,15 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; dataDir: string; json?: boolean }) => {
       const config = await loadConfig(opts.config);
-      await withLocalCloud(config, opts.dataDir, async () => {
-        const status = await readStatus(config);
+      await withLocalCloud(config, opts.dataDir, async (info) => {
+        const clients = {
+          kinesis: kinesisClient(localClientOptions(info, 'kinesis')),
+          dynamodb: dynamodbClient(localClientOptions(info, 'dynamodb')),
+        };
+        const status = await readStatus(config, clients).finally(() => {
+          clients.kinesis.destroy();
+          clients.dynamodb.destroy();
+        });
         if (opts.json) return printJson(status);
         process.stdout.write(
           `${formatTable(

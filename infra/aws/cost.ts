@@ -55,7 +55,63 @@ export interface CostLine {
   readonly note: string;
 }
 
+/**
+ * What a local run of the pipeline really used (`shardline cost --measure`), per 1,000 events, metered by
+ * AWS's billing rules (`billing.ts`) at the SDK clients; the estimate scales it to the requested rate.
+ */
+export interface MeasuredUsage {
+  /** How the figures were taken, in one sentence. */
+  readonly method: string;
+  /** ISO-8601 time of the run. */
+  readonly takenAt: string;
+  readonly scenario: string;
+  /** Events per second produced during the run, and the average event size in bytes. */
+  readonly rate: number;
+  readonly recordBytes: number;
+  readonly seconds: number;
+  readonly events: number;
+  readonly shards: number;
+  readonly memoryMiB: number;
+  /** Per 1,000 events. */
+  readonly per1000: {
+    readonly dynamoWriteUnits: number;
+    readonly dynamoWriteRequests: number;
+    readonly dynamoConditionalFailures: number;
+    readonly dynamoReadUnits: number;
+    readonly dynamoReadRequests: number;
+    readonly lambdaInvocations: number;
+    /** Handler wall-clock ms (local, on a full core). */
+    readonly lambdaHandlerMs: number;
+    /** GB-seconds billed at `memoryMiB` (see `lambdaGbSeconds`). */
+    readonly lambdaGbSeconds: number;
+    readonly kinesisRecords: number;
+    readonly kinesisBytes: number;
+    readonly kinesisPutPayloadUnits: number;
+    /** Kinesis on-demand ingest: each record rounded up to 1 KB. */
+    readonly kinesisOnDemandBytes: number;
+    readonly firehoseBilledBytes: number;
+    readonly parquetBytes: number;
+  };
+  /** Largest and mean item written, bytes; largest tumbling-window state returned, bytes. */
+  readonly maxItemBytes: number;
+  readonly meanItemBytes: number;
+  readonly maxStateBytes: number;
+  /** Distinct groups seen per rollup window (`rollup#1m`), for the Flink design's window-close writes. */
+  readonly groups: Readonly<Record<string, number>>;
+  /** Produce-to-visible latency of live rollups in the run, ms, when measured. */
+  readonly visibleMs?: { readonly p50: number; readonly p99: number; readonly samples: number };
+}
+
 export interface CostEstimate {
+  /** Where the usage figures came from: a measured run of the local pipeline, or the assumptions below. */
+  readonly basis: 'measured' | 'assumptions';
+  /** The measured run used, when `basis` is `measured`. */
+  readonly measured?: MeasuredUsage;
+  /**
+   * The processing part of the bill, USD per month: Lambda + DynamoDB for Shardline, KPUs + its DynamoDB sink
+   * for Flink; `ratio` = shardline / flink.
+   */
+  readonly processing: { readonly shardline: number; readonly flink: number; readonly ratio: number };
   readonly pricesAsOf: string;
   readonly region: string;
   readonly source: string;
@@ -134,8 +190,13 @@ const cents = (n: number) => Math.round(n * 100) / 100;
  * e.totals.shardline; // USD per month
  * ```
  */
-export function estimateMonthlyCost(config: ResolvedConfig, input: CostAssumptions = {}): CostEstimate {
+export function estimateMonthlyCost(
+  config: ResolvedConfig,
+  input: CostAssumptions = {},
+  measured?: MeasuredUsage,
+): CostEstimate {
   const a = resolveCostAssumptions(input);
+  if (measured !== undefined) return estimateFromMeasured(config, a, measured);
   const rate = a.ratePerSecond;
   const records = rate * SECONDS_PER_MONTH;
   const bytes = records * a.recordBytes;
@@ -259,8 +320,8 @@ export function estimateMonthlyCost(config: ResolvedConfig, input: CostAssumptio
       note: `${flinkKpus} KPU + ${PRICES.flink.orchestrationKpus} orchestration KPU, running storage`,
     },
     {
-      service: 'DynamoDB (on-demand)',
-      shardline: dynamo(shardlineWrites, shardlineWrites),
+      service: `DynamoDB (${config.table.capacity.mode === 'onDemand' ? 'on-demand' : 'provisioned'})`,
+      shardline: dynamoCost(config.table.capacity, shardlineWrites * wruPerWrite, shardlineWrites).usd,
       naive: dynamo(naiveWrites, 0),
       flink: dynamo(flinkWrites, 0),
       note: 'writes: one per group per rollup window per batch (+ watermark reads) / per record / per closed window',
@@ -290,6 +351,8 @@ export function estimateMonthlyCost(config: ResolvedConfig, input: CostAssumptio
 
   const total = (k: 'shardline' | 'naive' | 'flink') => cents(lines.reduce((n, l) => n + l[k], 0));
   return {
+    basis: 'assumptions',
+    processing: processingOf(lines),
     pricesAsOf: PRICES_AS_OF,
     region: PRICES_REGION,
     source: PRICES_SOURCE,
@@ -300,6 +363,208 @@ export function estimateMonthlyCost(config: ResolvedConfig, input: CostAssumptio
       invocations,
       recordsPerInvocation,
       shardlineWrites,
+      naiveWrites,
+      flinkWrites,
+      flinkKpus,
+    },
+    lines,
+    totals: { shardline: total('shardline'), naive: total('naive'), flink: total('flink') },
+  };
+}
+
+/** Lambda + DynamoDB (+ Flink's KPUs) of the lines: the processing part of each design's bill. */
+function processingOf(lines: readonly CostLine[]): CostEstimate['processing'] {
+  const sum = (k: 'shardline' | 'flink') =>
+    cents(
+      lines
+        .filter((l) => /^(Lambda|DynamoDB|Managed Service for Apache Flink)/.test(l.service))
+        .reduce((n, l) => n + l[k], 0),
+    );
+  const shardline = sum('shardline');
+  const flink = sum('flink');
+  return { shardline, flink, ratio: flink === 0 ? 0 : Math.round((shardline / flink) * 1000) / 1000 };
+}
+
+/** DynamoDB cost of `writeUnits` and `readUnits` per month under the table's capacity mode. */
+export function dynamoCost(
+  capacity: ResolvedConfig['table']['capacity'],
+  writeUnits: number,
+  readUnits: number,
+): { usd: number; note: string } {
+  if (capacity.mode === 'onDemand') {
+    return {
+      usd:
+        perMillion(writeUnits, PRICES.dynamodb.writeRequestUnitsPerMillion) +
+        perMillion(readUnits, PRICES.dynamodb.readRequestUnitsPerMillion),
+      note: `on-demand: ${fmtM(writeUnits)} write units, ${fmtM(readUnits)} read units`,
+    };
+  }
+  // Provisioned with auto scaling: capacity follows the average use at the target utilization, within bounds.
+  const target = capacity.targetUtilization / 100;
+  const clamp = (v: number, b: { min: number; max: number }) => Math.min(b.max, Math.max(b.min, v));
+  const wcu = clamp(Math.ceil(writeUnits / SECONDS_PER_MONTH / target), capacity.writeCapacity);
+  const rcu = clamp(Math.ceil(readUnits / SECONDS_PER_MONTH / target), capacity.readCapacity);
+  const over =
+    writeUnits / SECONDS_PER_MONTH > capacity.writeCapacity.max ||
+    readUnits / SECONDS_PER_MONTH > capacity.readCapacity.max;
+  return {
+    usd:
+      HOURS_PER_MONTH * (wcu * PRICES.dynamodb.provisionedWcuHour + rcu * PRICES.dynamodb.provisionedRcuHour),
+    note: `provisioned: ${wcu} WCU, ${rcu} RCU (auto scaled to ${capacity.targetUtilization}%)${over ? '; ABOVE maxCapacity: requests would be throttled' : ''}`,
+  };
+}
+
+const fmtM = (n: number) => `${(n / 1e6).toFixed(1)} M`;
+
+/** The estimate from a measured run, scaled per event to the requested rate. */
+function estimateFromMeasured(
+  config: ResolvedConfig,
+  a: Required<CostAssumptions>,
+  m: MeasuredUsage,
+): CostEstimate {
+  const rate = a.ratePerSecond;
+  const records = rate * SECONDS_PER_MONTH;
+  const k = records / 1000;
+  const p = m.per1000;
+  const shards = config.stream.mode === 'ON_DEMAND' ? m.shards : config.stream.shardCount;
+
+  // Kinesis: measured Kinesis records (KPL aggregates count once) and payload units.
+  let kinesis: number;
+  let kinesisNote: string;
+  if (config.stream.mode === 'ON_DEMAND') {
+    const inGB = (p.kinesisOnDemandBytes * k) / GB;
+    kinesis =
+      HOURS_PER_MONTH * PRICES.kinesis.onDemandStreamHour +
+      inGB * PRICES.kinesis.onDemandIngestPerGB +
+      2 * inGB * PRICES.kinesis.onDemandRetrievalPerGB;
+    kinesisNote = `on-demand: ${inGB.toFixed(1)} GB in (1 KB rounding per Kinesis record), 2 consumers out`;
+  } else {
+    const extended = config.stream.retentionHours > 24 ? PRICES.kinesis.extendedRetentionShardHour : 0;
+    const units = p.kinesisPutPayloadUnits * k;
+    kinesis =
+      shards * HOURS_PER_MONTH * (PRICES.kinesis.shardHour + extended) +
+      perMillion(units, PRICES.kinesis.putPayloadUnitsPerMillion);
+    kinesisNote = `${shards} shard(s)${extended ? ' + extended retention' : ''}, ${fmtM(units)} PUT payload units (${(p.kinesisRecords / 1000).toFixed(3)} Kinesis records per event: KPL aggregation)`;
+  }
+
+  // Lambda: measured invocations and GB-seconds per event.
+  const invocations = p.lambdaInvocations * k;
+  const lambda =
+    p.lambdaGbSeconds * k * PRICES.lambda.arm64GBSecond +
+    perMillion(invocations, PRICES.lambda.requestsPerMillion);
+
+  // DynamoDB: measured units; naive = one 1-unit write per record per rollup window; Flink = one write per
+  // group per closed window (groups as measured), of the measured mean item size.
+  const dyn = dynamoCost(config.table.capacity, p.dynamoWriteUnits * k, p.dynamoReadUnits * k);
+  const rollupWindows = config.rollups.flatMap((r) => r.windows.map((w) => ({ r: r.name, w })));
+  const naiveWrites = records * rollupWindows.length;
+  const unitsPerItem = Math.max(1, Math.ceil(m.meanItemBytes / KB));
+  const flinkWrites =
+    rate === 0
+      ? 0
+      : rollupWindows.reduce(
+          (n, { r, w }) => n + (m.groups[`${r}#${w}`] ?? 0) * ((SECONDS_PER_MONTH * 1000) / WINDOW_MS[w]),
+          0,
+        );
+  const onDemand = (w: number) => perMillion(w, PRICES.dynamodb.writeRequestUnitsPerMillion);
+
+  // Firehose and S3 from measured bytes.
+  const parquet = config.archive.format === 'parquet';
+  const archiveGB = (p.firehoseBilledBytes * k) / GB;
+  const firehose =
+    archiveGB * PRICES.firehose.ingestPerGB +
+    (parquet ? archiveGB * PRICES.firehose.formatConversionPerGB : 0);
+  const storedGB = (p.parquetBytes * k) / GB;
+  const objects =
+    rate === 0
+      ? 0
+      : Math.max(
+          SECONDS_PER_MONTH / Math.max(config.archive.bufferIntervalSeconds, 60),
+          (p.kinesisBytes * k) / (config.archive.bufferSizeMiB * 1024 * KB),
+        );
+  const s3 = storedGB * PRICES.s3.standardGBMonth + (objects / 1000) * PRICES.s3.putPer1000;
+
+  const cw = PRICES.cloudwatch;
+  const cloudwatchFor = (lambdaLogs: boolean) =>
+    7 * cw.alarmMonth +
+    cw.dashboardMonth +
+    (lambdaLogs
+      ? (invocations * a.logBytesPerInvocation * cw.logsIngestPerGB) / GB + 4 * cw.customMetricMonth
+      : 0);
+
+  const flinkKpus = rate === 0 ? 1 : Math.max(1, Math.ceil(rate / a.flinkRecordsPerKpu));
+  const flink =
+    (flinkKpus + PRICES.flink.orchestrationKpus) * HOURS_PER_MONTH * PRICES.flink.kpuHour +
+    flinkKpus * PRICES.flink.storageGBPerKpu * PRICES.flink.storageGBMonth;
+  const naiveLambda =
+    lambda + ((naiveWrites * a.msPerWrite) / 1000) * (m.memoryMiB / 1024) * PRICES.lambda.arm64GBSecond;
+
+  const lines: CostLine[] = [
+    {
+      service: 'Kinesis Data Streams',
+      shardline: kinesis,
+      naive: kinesis,
+      flink: kinesis,
+      note: kinesisNote,
+    },
+    {
+      service: 'Lambda (arm64)',
+      shardline: lambda,
+      naive: naiveLambda,
+      flink: 0,
+      note: `${fmtM(invocations)} invocations, ${(p.lambdaHandlerMs / 1000).toFixed(3)} handler ms per event measured, ${m.memoryMiB} MiB`,
+    },
+    {
+      service: 'Managed Service for Apache Flink',
+      shardline: 0,
+      naive: 0,
+      flink,
+      note: `${flinkKpus} KPU + ${PRICES.flink.orchestrationKpus} orchestration KPU, running storage`,
+    },
+    {
+      service: `DynamoDB (${config.table.capacity.mode === 'onDemand' ? 'on-demand' : 'provisioned'})`,
+      shardline: dyn.usd,
+      naive: onDemand(naiveWrites),
+      flink: onDemand(flinkWrites * unitsPerItem),
+      note: `${dyn.note} measured (${p.dynamoWriteUnits.toFixed(2)} write units per 1,000 events); naive: 1 per record per rollup window; flink: 1 per group per closed window`,
+    },
+    {
+      service: 'Data Firehose',
+      shardline: firehose,
+      naive: firehose,
+      flink: firehose,
+      note: `archive ${archiveGB.toFixed(1)} GB billed (5 KB rounding per Kinesis record)${parquet ? ' + Parquet conversion' : ''}`,
+    },
+    {
+      service: 'S3',
+      shardline: s3,
+      naive: s3,
+      flink: s3,
+      note: `${storedGB.toFixed(1)} GB of Parquet added per month (measured bytes), ${Math.round(objects).toLocaleString('en-US')} PUTs`,
+    },
+    {
+      service: 'CloudWatch',
+      shardline: cloudwatchFor(true),
+      naive: cloudwatchFor(true),
+      flink: cloudwatchFor(false),
+      note: '7 alarms, 1 dashboard, processor logs and metrics',
+    },
+  ].map((l) => ({ ...l, shardline: cents(l.shardline), naive: cents(l.naive), flink: cents(l.flink) }));
+  const total = (key: 'shardline' | 'naive' | 'flink') => cents(lines.reduce((n, l) => n + l[key], 0));
+  return {
+    basis: 'measured',
+    measured: m,
+    processing: processingOf(lines),
+    pricesAsOf: PRICES_AS_OF,
+    region: PRICES_REGION,
+    source: PRICES_SOURCE,
+    assumptions: a,
+    derived: {
+      shards,
+      records,
+      invocations,
+      recordsPerInvocation: invocations === 0 ? 0 : records / invocations,
+      shardlineWrites: p.dynamoWriteRequests * k,
       naiveWrites,
       flinkWrites,
       flinkKpus,

@@ -39,6 +39,10 @@ export const PRICES = {
     writeRequestUnitsPerMillion: 0.625,
     /** On-demand, per million read request units (4 KB strongly consistent each). */
     readRequestUnitsPerMillion: 0.125,
+    /** Provisioned, per write capacity unit-hour. */
+    provisionedWcuHour: 0.00065,
+    /** Provisioned, per read capacity unit-hour. */
+    provisionedRcuHour: 0.00013,
     /** Standard table class, per GB-month. */
     storageGBMonth: 0.25,
     /** Continuous backups (PITR), per GB-month. */

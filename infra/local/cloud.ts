@@ -1,27 +1,18 @@
 /**
  * The local cloud: kinesalite + dynalite in-process, the stream and table created if absent, the local
  * Firehose, and the event source mapping invoking the processor, all persisted under one data dir.
+ * It leaves the environment alone: clients in this process take {@link LocalCloud.clientOptions}, other
+ * processes {@link LocalCloud.env} or `cloud.json`; several clouds can run side by side.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  CreateTableCommand,
-  ResourceNotFoundException as DdbNotFound,
-  DescribeTableCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  IncreaseStreamRetentionPeriodCommand,
-  type KinesisClient,
-  ResourceNotFoundException as KinesisNotFound,
-} from '@aws-sdk/client-kinesis';
-import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
-import { tableDefinition } from '../../common/table.ts';
+import { LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
   EventSourceMapping,
@@ -34,9 +25,10 @@ import { LocalIngest } from './ingest.ts';
 import { LocalMqtt, type LocalMqttOptions, type LocalMqttStats } from './mqtt/index.ts';
 /** Account id used in every local ARN. */
 import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
+import { ensureStream, ensureTable } from './private/resources.ts';
 import { writeJsonAtomic } from './private/state.ts';
 
-export { LOCAL_ACCOUNT };
+export { ensureTable, LOCAL_ACCOUNT };
 /** Name of the processor function in local ARNs. */
 export const LOCAL_FUNCTION_NAME = 'shardline-processor';
 
@@ -49,6 +41,11 @@ export interface LocalCloudOptions {
    * cloud's config and clients
    */
   readonly handler?: KinesisHandler;
+  /**
+   * Builds the function the mapping invokes from the running cloud's client options (chaos runs instrument
+   * the processor's clients). Ignored when `handler` is given. @default none
+   */
+  readonly buildHandler?: (connection: LocalConnection) => KinesisHandler;
   readonly log?: (line: string) => void;
   /** Run the event source mapping. @default true */
   readonly esm?: boolean;
@@ -60,11 +57,11 @@ export interface LocalCloudOptions {
     'pollIntervalMs' | 'shardDiscoveryIntervalMs' | 'retryBackoffMs' | 'clock' | 'duplicateDelivery'
   >;
   /**
-   * Builds the mapping's own Kinesis client (chaos runs add fault middleware to it). Called once the
-   * emulator endpoints are in the environment; the caller destroys the client after `stop()`.
+   * Builds the mapping's own Kinesis client from the emulator's client options (chaos runs add fault
+   * middleware to it); the caller destroys the client after `stop()`.
    * @default the cloud's shared Kinesis client
    */
-  readonly esmKinesisClient?: () => KinesisClient;
+  readonly esmKinesisClient?: (options: ClientOptions) => KinesisClient;
   /** Local Firehose test knobs. @default the Firehose's defaults */
   readonly firehoseTuning?: Pick<LocalFirehoseOptions, 'pollIntervalMs'>;
   /** Run the ingest HTTP endpoint (`POST /ingest`, `GET /sdk.js`, `GET /healthz`). @default true */
@@ -114,22 +111,22 @@ interface CloudClients {
   firehose?: FirehoseClient;
 }
 
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_KINESIS',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_ENDPOINT_URL_FIREHOSE',
-  'AWS_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-] as const;
+/** What a handler factory gets: the running cloud's client options. */
+export interface LocalConnection {
+  readonly config: ResolvedConfig;
+  clientOptions(service: LocalService): ClientOptions;
+}
+
+/** Where the processor's quarantine goes without a local Firehose: a closed port, so sends fail and retry. */
+const NO_FIREHOSE = 'http://127.0.0.1:9';
 
 /**
- * Starts everything; `stop()` undoes it (and restores the environment variables it set).
+ * Starts everything; `stop()` undoes it.
  *
  * @example
  * ```ts
  * const cloud = await LocalCloud.start({ config: resolveConfig({}), dataDir: '.shardline' });
- * // ...produce to cloud.streamName with kinesisClient()...
+ * // ...produce to cloud.streamName with kinesisClient(cloud.clientOptions('kinesis'))...
  * await cloud.drain({ timeoutMs: 60_000 });
  * await cloud.stop();
  * ```
@@ -150,7 +147,6 @@ export class LocalCloud {
   /** The MQTT broker and device rule, or null when started with `mqtt: false`. */
   readonly mqtt: LocalMqtt | null;
   readonly #emulators: Emulator[];
-  readonly #savedEnv: Map<string, string | undefined>;
   readonly #clients: CloudClients;
   #stopping: Promise<void> | undefined;
 
@@ -163,7 +159,6 @@ export class LocalCloud {
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
     mqtt: LocalMqtt | null;
-    savedEnv: Map<string, string | undefined>;
     clients: CloudClients;
   }) {
     this.config = args.config;
@@ -179,7 +174,6 @@ export class LocalCloud {
     this.ingest = args.ingest;
     this.mqtt = args.mqtt;
     this.#emulators = args.emulators;
-    this.#savedEnv = args.savedEnv;
     this.#clients = args.clients;
   }
 
@@ -189,7 +183,6 @@ export class LocalCloud {
     mkdirSync(dataDir, { recursive: true });
     const log = options.log ?? (() => undefined);
     const emulators: Emulator[] = [];
-    const savedEnv = new Map<string, string | undefined>(ENV_KEYS.map((k) => [k, process.env[k]]));
     const clients: Partial<CloudClients> = {};
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
@@ -201,13 +194,12 @@ export class LocalCloud {
       emulators.push(kinesis);
       const dynamo = await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
-      process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-      process.env.AWS_REGION = config.region;
-      process.env.AWS_ACCESS_KEY_ID ||= 'local';
-      process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
-      clients.kinesis = kinesisClient({ region: config.region });
-      clients.dynamodb = dynamodbClient({ region: config.region });
+      const emulated = {
+        region: config.region,
+        endpoints: { kinesis: kinesis.endpoint, dynamodb: dynamo.endpoint },
+      };
+      clients.kinesis = kinesisClient(localClientOptions(emulated, 'kinesis'));
+      clients.dynamodb = dynamodbClient(localClientOptions(emulated, 'dynamodb'));
       await ensureStream(clients.kinesis, config);
       await ensureTable(clients.dynamodb, config.table.name);
       log(`[cloud] kinesis ${kinesis.endpoint}, dynamodb ${dynamo.endpoint}, stream ${config.stream.name}`);
@@ -222,14 +214,22 @@ export class LocalCloud {
           log,
         });
       }
-      const firehoseEndpoint =
-        firehose?.endpoint ?? process.env.AWS_ENDPOINT_URL_FIREHOSE ?? 'http://127.0.0.1:9';
-      process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
+      const connection: LocalConnection = {
+        config,
+        clientOptions: (service) =>
+          localClientOptions(
+            {
+              ...emulated,
+              endpoints: { ...emulated.endpoints, firehose: firehose?.endpoint ?? NO_FIREHOSE },
+            },
+            service,
+          ),
+      };
 
       if (options.esm ?? true) {
-        let handler = options.handler;
+        let handler = options.handler ?? options.buildHandler?.(connection);
         if (handler === undefined) {
-          clients.firehose = firehoseClient({ region: config.region, endpoint: firehoseEndpoint });
+          clients.firehose = firehoseClient(connection.clientOptions('firehose'));
           const { createProcessor, lambdaHandler } = await import('../../processors/handler.ts');
           handler = lambdaHandler(
             createProcessor({ config, clients: { dynamodb: clients.dynamodb, firehose: clients.firehose } }),
@@ -240,7 +240,7 @@ export class LocalCloud {
           eventSource: config.eventSource,
           streamName: config.stream.name,
           streamArn: streamArn(config),
-          kinesis: options.esmKinesisClient?.() ?? clients.kinesis,
+          kinesis: options.esmKinesisClient?.(connection.clientOptions('kinesis')) ?? clients.kinesis,
           handler,
           stateDir: join(dataDir, 'esm', LOCAL_FUNCTION_NAME),
           region: config.region,
@@ -261,7 +261,7 @@ export class LocalCloud {
         mqtt = await LocalMqtt.start({
           config,
           kinesis: clients.kinesis,
-          firehoseEndpoint: firehose?.endpoint ?? null,
+          quarantine: firehose ? connection.clientOptions('firehose') : null,
           port: options.mqttPort ?? 0,
           log,
           ...(options.mqttTuning === undefined ? {} : { tuning: options.mqttTuning }),
@@ -281,7 +281,6 @@ export class LocalCloud {
         firehose,
         ingest,
         mqtt,
-        savedEnv,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
@@ -295,7 +294,6 @@ export class LocalCloud {
       clients.kinesis?.destroy();
       clients.dynamodb?.destroy();
       clients.firehose?.destroy();
-      restoreEnv(savedEnv);
       if (err instanceof ServiceError) throw err;
       throw new ServiceError(`local cloud failed to start in ${dataDir}: ${(err as Error).message}`, {
         cause: err,
@@ -324,14 +322,23 @@ export class LocalCloud {
     };
   }
 
-  /** Environment for another process (or SDK client) to use this cloud. */
+  /**
+   * Options for a `common/aws.ts` client of `service` on this cloud (region, endpoint, placeholder
+   * credentials), e.g. `kinesisClient(cloud.clientOptions('kinesis'))`. Without a local Firehose, the
+   * Firehose options carry no endpoint.
+   */
+  clientOptions(service: LocalService): ClientOptions {
+    return localClientOptions(this, service);
+  }
+
+  /** Environment for another process to use this cloud. */
   env(): Record<string, string> {
     const out: Record<string, string> = {
       AWS_ENDPOINT_URL_KINESIS: this.endpoints.kinesis,
       AWS_ENDPOINT_URL_DYNAMODB: this.endpoints.dynamodb,
       AWS_REGION: this.region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID || 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       SHARDLINE_CONFIG: JSON.stringify(this.config),
       SHARDLINE_TABLE: this.tableName,
       SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
@@ -348,16 +355,19 @@ export class LocalCloud {
     };
   }
 
-  /** Waits until the mapping has processed everything in the stream, then until Firehose delivered it. */
-  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Waits until the mapping has processed everything in the stream, then until Firehose delivered it.
+   * With `closeWindows`, open tumbling windows are ended once caught up, so what they carried is written.
+   */
+  async drain(options: { timeoutMs?: number; closeWindows?: boolean } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const started = Date.now();
     await this.mqtt?.drain();
-    await this.esm?.drain({ timeoutMs });
+    await this.esm?.drain({ timeoutMs, closeWindows: options.closeWindows ?? false });
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
 
-  /** Stops the mapping, Firehose and emulators, removes `cloud.json`, restores the environment. Idempotent. */
+  /** Stops the mapping, Firehose and emulators, removes `cloud.json`. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.mqtt?.stop();
@@ -370,71 +380,12 @@ export class LocalCloud {
       for (const e of [...this.#emulators].reverse()) await e.close();
       const file = join(this.dataDir, 'cloud.json');
       if (existsSync(file)) rmSync(file);
-      restoreEnv(this.#savedEnv);
     })();
     return this.#stopping;
-  }
-}
-
-function restoreEnv(saved: Map<string, string | undefined>): void {
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
   }
 }
 
 /** `arn:aws:kinesis:<region>:000000000000:stream/<name>`. */
 export function streamArn(config: ResolvedConfig): string {
   return localStreamArn(config.region, config.stream.name);
-}
-
-async function ensureStream(kinesis: KinesisClient, config: ResolvedConfig): Promise<void> {
-  const name = config.stream.name;
-  const status = async (): Promise<string | undefined> => {
-    try {
-      const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-      return out.StreamDescriptionSummary?.StreamStatus;
-    } catch (err) {
-      if (err instanceof KinesisNotFound || (err as Error).name === 'ResourceNotFoundException')
-        return undefined;
-      throw err;
-    }
-  };
-  if ((await status()) === undefined) {
-    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: config.stream.shardCount }));
-    await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
-    if (config.stream.retentionHours > 24) {
-      await kinesis.send(
-        new IncreaseStreamRetentionPeriodCommand({
-          StreamName: name,
-          RetentionPeriodHours: config.stream.retentionHours,
-        }),
-      );
-    }
-  }
-  await waitFor(async () => (await status()) === 'ACTIVE', `stream ${name} to become ACTIVE`);
-}
-
-/** Creates the aggregates table if absent and waits until it is ACTIVE (dynalite answers CREATING first). */
-export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
-  const status = async (): Promise<string | undefined> => {
-    try {
-      const out = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-      return out.Table?.TableStatus;
-    } catch (err) {
-      if (err instanceof DdbNotFound || (err as Error).name === 'ResourceNotFoundException') return undefined;
-      throw err;
-    }
-  };
-  if ((await status()) === undefined) await dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
-  await waitFor(async () => (await status()) === 'ACTIVE', `table ${tableName} to become ACTIVE`);
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new ServiceError(`timed out after ${timeoutMs} ms waiting for ${what}`, { retryable: true });
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -1,15 +1,38 @@
 /**
  * Finding a running local cloud from another process: `LocalCloud` writes `<dataDir>/cloud.json` while it
- * runs; clients point the AWS SDK at its endpoints through the standard `AWS_ENDPOINT_URL_<SERVICE>`
- * variables. A `cloud.json` left behind by a process that died is ignored (its endpoints do not answer).
+ * runs; clients are built on its endpoints with {@link localClientOptions}. A `cloud.json` left behind by a
+ * process that died is ignored (its endpoints do not answer).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { ClientOptions } from '../../common/aws.ts';
 import type { CloudInfo as LocalCloudInfo } from './cloud.ts';
 
 /** What a running cloud writes to `cloud.json` (and what a client needs of it). */
 export type CloudInfo = Pick<LocalCloudInfo, 'endpoints' | 'region'> & Partial<LocalCloudInfo>;
+
+/** The services a local cloud serves over the AWS wire protocol. */
+export type LocalService = 'kinesis' | 'dynamodb' | 'firehose';
+
+/** Credentials for the emulators, which accept any: users need not invent some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/**
+ * Options for a `common/aws.ts` client of `service` on the local cloud `info`: its region, its endpoint
+ * (none for a Firehose the cloud does not run) and placeholder credentials.
+ */
+export function localClientOptions(
+  info: { readonly region: string; readonly endpoints: Partial<Record<LocalService, string | null>> },
+  service: LocalService,
+): ClientOptions {
+  const endpoint = info.endpoints[service];
+  return {
+    region: info.region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    ...(endpoint ? { endpoint } : {}),
+  };
+}
 
 function reachable(endpoint: string, timeoutMs = 500): Promise<boolean> {
   const url = new URL(endpoint);
@@ -38,15 +61,4 @@ export async function findRunningCloud(dataDir: string): Promise<CloudInfo | und
   if (typeof info.endpoints?.dynamodb !== 'string' || typeof info.endpoints.kinesis !== 'string')
     return undefined;
   return (await reachable(info.endpoints.dynamodb)) ? info : undefined;
-}
-
-/** Points the AWS SDK at `info`'s endpoints (standard variables), with placeholder credentials if none. */
-export function useEndpoints(info: CloudInfo, env: NodeJS.ProcessEnv = process.env): void {
-  env.AWS_ENDPOINT_URL_KINESIS = info.endpoints.kinesis;
-  env.AWS_ENDPOINT_URL_DYNAMODB = info.endpoints.dynamodb;
-  if (info.endpoints.firehose) env.AWS_ENDPOINT_URL_FIREHOSE = info.endpoints.firehose;
-  env.AWS_REGION = info.region;
-  // Emulators accept any credentials; do not make users invent some.
-  env.AWS_ACCESS_KEY_ID ||= 'local';
-  env.AWS_SECRET_ACCESS_KEY ||= 'local';
 }

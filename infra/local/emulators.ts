@@ -80,7 +80,7 @@ function storePath(dataDir: string | undefined, sub: string): string | undefined
  * @example
  * ```ts
  * const kinesis = await startKinesis({ dataDir: '.shardline' });
- * process.env.AWS_ENDPOINT_URL_KINESIS = kinesis.endpoint;
+ * const client = kinesisClient({ endpoint: kinesis.endpoint, region: 'us-east-1' });
  * ```
  */
 export async function startKinesis(options: EmulatorOptions = {}): Promise<Emulator> {

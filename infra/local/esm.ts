@@ -46,7 +46,7 @@ export type { ShardStats } from './esm/poller.ts';
  * @example
  * ```ts
  * const esm = await EventSourceMapping.start({
- *   eventSource: config.eventSource, streamName, streamArn, kinesis: kinesisClient(), handler,
+ *   eventSource: config.eventSource, streamName, streamArn, kinesis: kinesisClient(cloud.clientOptions('kinesis')), handler,
  *   stateDir: '.shardline/esm', region: 'us-east-1',
  *   functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:shardline-processor',
  *   onFailureDir: '.shardline/onfailure',
@@ -204,7 +204,15 @@ export class EventSourceMapping {
   }
 
   /** {@link caughtUp} with a deadline: throws {@link DrainTimeoutError} naming the shards still behind. */
-  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Ends every shard's open tumbling window now (its final invocation, `isWindowTerminatedEarly`), once the
+   * batches in line are done: what the windows carried gets written. No-op without tumbling windows.
+   */
+  async closeWindows(): Promise<void> {
+    await Promise.all([...this.#pollers.values()].map((p) => p.closeWindow()));
+  }
+
+  async drain(options: { timeoutMs?: number; closeWindows?: boolean } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const since = Date.now();
     const timer = new AbortController();
@@ -220,6 +228,7 @@ export class EventSourceMapping {
         `event source mapping did not catch up within ${timeoutMs} ms: ${behind.join('; ')}`,
       );
     }
+    if (options.closeWindows) await this.closeWindows();
   }
 
   /** Stops polling and waits for in-flight invocations (zombies from timeouts are not awaited). */

@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * const firehose = await LocalFirehose.start({ config, dataDir, kinesisClient, region: config.region });
- * process.env.AWS_ENDPOINT_URL_FIREHOSE = firehose.endpoint;
+ * const client = firehoseClient({ endpoint: firehose.endpoint, region: config.region });
  * // ... produce ...
  * await firehose.drain({ timeoutMs: 30_000 }); // everything in the stream is now in <dataDir>/s3/
  * await firehose.stop();

@@ -9,7 +9,7 @@ export {
   type LocalCloudStats,
   streamArn,
 } from './cloud.ts';
-export { findRunningCloud, useEndpoints } from './connect.ts';
+export { findRunningCloud, LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
 export { type Emulator, type EmulatorOptions, startDynamo, startKinesis } from './emulators.ts';
 export {
   DrainTimeoutError,

@@ -7,8 +7,11 @@ import type { ResolvedConfig, WindowSize } from '../../common/config.ts';
 import { WINDOW_MS } from '../../common/config.ts';
 import type { QuarantineReason } from '../../common/envelope.ts';
 import { SHARDS_PK } from '../../common/table.ts';
+import { type CarriedItem, carriedAfter } from '../core/carry.ts';
 import type { FoldInput, ItemDelta } from '../core/fold.ts';
 import { refoldAfter } from '../core/fold.ts';
+import { toPosition } from '../core/position.ts';
+import type { AggregateKey } from '../core/rollup.ts';
 import { type AggState, decodeState, encodeState, mergeStates } from '../core/state.ts';
 import type { ItemCodec, PendingWrite } from './store.ts';
 
@@ -34,7 +37,7 @@ export function stateFromAttribute(value: AttributeValue | Uint8Array | string |
 }
 
 export interface AggregatePending extends PendingWrite<AggState> {
-  readonly delta: ItemDelta;
+  readonly key: AggregateKey;
 }
 
 /** Pending write of one fold delta by `shardId`. */
@@ -47,8 +50,19 @@ export function aggregatePending(
     pk: delta.pk,
     sk: shardId,
     lo: delta.lo,
-    delta,
+    key: delta.key,
     after: (wm) => (wm === undefined ? { state: delta.state, hi: delta.hi } : refoldAfter(delta, inputs, wm)),
+  };
+}
+
+/** Pending write of one carried item (written when the tumbling window closes) by `shardId`. */
+export function carriedPending(pk: string, item: CarriedItem, shardId: string): AggregatePending {
+  return {
+    pk,
+    sk: shardId,
+    lo: toPosition(item.lo),
+    key: item.key,
+    after: (wm) => carriedAfter(item, wm),
   };
 }
 
@@ -60,7 +74,7 @@ export function aggregateCodec(
     merge: mergeStates,
     fromItem: (item) => stateFromAttribute(item.state),
     toItem(p, state, wm) {
-      const { key } = (p as AggregatePending).delta;
+      const { key } = p as AggregatePending;
       const start = new Date(key.windowStart).toISOString();
       const expires =
         Math.floor((key.windowStart + WINDOW_MS[key.window]) / 1000) +

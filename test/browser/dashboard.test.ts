@@ -32,7 +32,12 @@ describe.skipIf(!browserTestsRun)('dashboard in Chromium', () => {
   beforeAll(async () => {
     pipeline = await startPipeline('dash-browser');
     for (const k of [5, 4, 3]) await pipeline.produceAt(minutesAgo(k, T0) + 2_000, 240);
-    dash = await startDashboard({ config: pipeline.config, dataDir: pipeline.dataDir, target: 'local' });
+    dash = await startDashboard({
+      config: pipeline.config,
+      dataDir: pipeline.dataDir,
+      target: 'local',
+      clients: pipeline.clients,
+    });
     userDataDir = mkdtempSync(join(tmpdir(), 'dash-chromium-'));
     context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());

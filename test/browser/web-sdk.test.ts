@@ -108,7 +108,7 @@ describe.skipIf(!browserTestsRun)('web SDK in Chromium', () => {
     expect(cloud.ingest!.stats()).toMatchObject({ accepted: 98, failed: 0 });
 
     await cloud.drain({ timeoutMs: 30_000 });
-    const ddb = dynamodbClient();
+    const ddb = dynamodbClient(cloud.clientOptions('dynamodb'));
     const rows = await readAggregates(ddb, config, { rollup: 'events_by_type', window: '1h' });
     ddb.destroy();
     const byType: Record<string, number> = {};

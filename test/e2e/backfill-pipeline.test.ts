@@ -29,6 +29,7 @@ beforeAll(async () => {
     ['web', 8],
   ] as const) {
     await produce({
+      client: test.kinesis,
       streamName: config.stream.name,
       scenario,
       count: 3_000,
@@ -75,7 +76,7 @@ describe('catalog on a pipeline archive', () => {
 
 describe('backfill on a pipeline', () => {
   it('rebuilds every aggregate of the range from the archive; reconcile passes; a second run changes nothing', async () => {
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const from = startedAt - 3_600_000;
       const to = endedAt + 60_000;

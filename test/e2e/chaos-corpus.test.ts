@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listQuarantine } from '../../cli/commands/quarantine.ts';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
 import { encodeEnvelope } from '../../common/envelope.ts';
 import { LocalCloud } from '../../infra/local/cloud.ts';
@@ -96,8 +97,10 @@ describe('bad input through the local cloud', () => {
       esmTuning: { pollIntervalMs: 20, shardDiscoveryIntervalMs: 100, retryBackoffMs: 1 },
       firehoseTuning: { pollIntervalMs: 50 },
     });
+    const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
+    const dynamodb = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
-      const producer = new Producer({ streamName: config.stream.name, lingerMs: 0 });
+      const producer = new Producer({ streamName: config.stream.name, lingerMs: 0, client: kinesis });
       let n = 0;
       for (const bad of CORPUS) {
         await producer.sendRaw(bad.data, `bad-${bad.name}`);
@@ -106,7 +109,7 @@ describe('bad input through the local cloud', () => {
       await producer.close();
       await cloud.drain({ timeoutMs: 60_000 });
 
-      const status = await readStatus(config);
+      const status = await readStatus(config, { kinesis, dynamodb });
       expect(status.totals.aggregated).toBe(CORPUS.length);
       expect(status.totals.quarantined).toBe(CORPUS.length);
 
@@ -124,6 +127,8 @@ describe('bad input through the local cloud', () => {
       expect(late.total).toBe(1);
       expect(late.records[0]?.reason).toBe('late');
     } finally {
+      kinesis.destroy();
+      dynamodb.destroy();
       await cloud.stop();
     }
   }, 60_000);

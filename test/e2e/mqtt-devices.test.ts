@@ -51,7 +51,7 @@ describe('devices over MQTT', () => {
   });
 
   it('aggregates exactly the acknowledged events and accounts for every malformed one', async () => {
-    const client = dynamodbClient({ endpoint: t.cloud.endpoints.dynamodb });
+    const client = dynamodbClient(t.cloud.clientOptions('dynamodb'));
     try {
       const inputs = fleet.events.map((event, i) => ({ position: toPosition(String(i + 1)), event }));
       expect(await readMergedAggregates(client, config.table.name)).toEqual(
@@ -75,7 +75,7 @@ describe('devices over MQTT', () => {
   });
 
   it('reconciles the aggregates with the archive', async () => {
-    const client = dynamodbClient({ endpoint: t.cloud.endpoints.dynamodb });
+    const client = dynamodbClient(t.cloud.clientOptions('dynamodb'));
     try {
       const report = await reconcile({
         config,

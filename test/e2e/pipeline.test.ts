@@ -25,6 +25,7 @@ beforeAll(async () => {
   ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
+    client: test.kinesis,
     streamName: config.stream.name,
     count: 20_000,
     rate: 8_000,
@@ -50,7 +51,7 @@ describe('the local pipeline', () => {
       if (!r.event) throw new Error('the fleet produced an invalid event');
       return { position: toPosition(r.sequenceNumber), event: r.event };
     });
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const actual = await readMergedAggregates(client, config.table.name);
       const expected = expectedAggregates(config, inputs);
@@ -76,7 +77,7 @@ describe('the local pipeline', () => {
     } finally {
       await engine.close();
     }
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const report = await reconcile({
         config,

@@ -52,6 +52,7 @@ beforeAll(async () => {
   ({ cloud, dataDir } = test);
   startedAt = Date.now();
   produced = await produce({
+    client: test.kinesis,
     streamName: config.stream.name,
     count: 6_000,
     rate: 6_000,
@@ -72,7 +73,7 @@ describe('sketch rollups through the local pipeline', () => {
       if (!r.event) throw new Error('the fleet produced an invalid event');
       return { position: toPosition(r.sequenceNumber), event: r.event };
     });
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const actual = await readMergedAggregates(client, config.table.name, config);
       expect(actual).toEqual(expectedAggregates(config, inputs, true));
@@ -88,7 +89,7 @@ describe('sketch rollups through the local pipeline', () => {
   });
 
   it('reconcile passes within the declared bounds', async () => {
-    const client = dynamodbClient({ endpoint: cloud.endpoints.dynamodb });
+    const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
       const report = await reconcile({
         config,

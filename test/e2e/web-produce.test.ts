@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamodbClient } from '../../common/aws.ts';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { resolveConfig } from '../../common/config.ts';
 import { LocalCloud } from '../../infra/local/cloud.ts';
 import { produce } from '../../producers/produce.ts';
@@ -40,14 +40,16 @@ const WINDOW_MS = { '1m': 60_000, '1h': 3_600_000 } as const;
 describe('web events end to end', () => {
   it('aggregates exactly the events the generator and the ingest endpoint accepted', async () => {
     // Act: 3 s of the web scenario straight to Kinesis...
+    const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
     const { report, records } = await produce({
+      client: kinesis,
       streamName: cloud.streamName,
       scenario: 'web',
       rate: 500,
       durationSeconds: 3,
       seed: 7,
       collect: true,
-    });
+    }).finally(() => kinesis.destroy());
     // ...and SDK events through POST /ingest.
     const tracked: { type: string; ts: number }[] = [];
     const now = Date.now();
@@ -84,7 +86,7 @@ describe('web events end to end', () => {
         expected.set(key, (expected.get(key) ?? 0) + 1);
       }
     }
-    const ddb = dynamodbClient();
+    const ddb = dynamodbClient(cloud.clientOptions('dynamodb'));
     const rows = await readAggregates(ddb, config, { rollup: 'events_by_type' });
     ddb.destroy();
     const actual = new Map(rows.map((r) => [`${r.window}|${r.dims.type}|${r.windowStart}`, r.count]));

@@ -84,8 +84,8 @@ describe('model: the local cloud under random faults', () => {
               retryBackoffMs: 1,
             },
           });
-          const kinesis = kinesisClient();
-          const ddb = dynamodbClient();
+          const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
+          const ddb = dynamodbClient(cloud.clientOptions('dynamodb'));
           try {
             const half = Math.ceil(envelopes.length / 2);
             const putAll = (list: EnvelopeInput[]) =>

@@ -23,6 +23,10 @@ export function buildApp(app: App, config: ResolvedConfig, options: BuildOptions
     ...props,
     config,
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  // Acknowledged findings are also written into each resource's Metadata (`cdk_nag.rules_to_suppress`),
+  // so a reviewer of the template sees them where they apply.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+  );
   return stack;
 }

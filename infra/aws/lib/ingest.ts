@@ -13,6 +13,7 @@ import {
   type aws_kinesis as kinesis,
   aws_logs as logs,
   RemovalPolicy,
+  Stack,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -169,8 +170,9 @@ export class IngestApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Shardline ingest: POST /ingest {"records":[...]} -> Kinesis PutRecords',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      // API Gateway logs to CloudWatch through one role per account and region (its account settings).
+      // A stack that creates it breaks every other API's logging when deleted: the operator sets it once.
+      cloudWatchRole: false,
       deployOptions: {
         stageName: props.stageName ?? 'prod',
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
@@ -210,7 +212,13 @@ export class IngestApi extends Construct {
     });
 
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      // Only API Gateway, only on behalf of this API in this account (confused deputy).
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': this.api.arnForExecuteApi() },
+        },
+      }),
       description: 'API Gateway ingest: kinesis:PutRecords on the Shardline stream only',
     });
     this.role.addToPolicy(
@@ -299,13 +307,5 @@ export class IngestApi extends Construct {
       'AwsSolutions-APIG3',
       'WAF is an account-level choice with its own cost; the usage plan throttles and validation rejects bad bodies.',
     );
-    const cwRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cwRole !== undefined) {
-      ack(
-        cwRole,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'The AWS managed policy API Gateway documents for its account-level CloudWatch logging role.',
-      );
-    }
   }
 }

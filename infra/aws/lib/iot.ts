@@ -39,6 +39,11 @@ export interface DeviceIngestProps {
   readonly errorPrefix?: string;
   /** Name of the device IoT policy. @default `<ruleName>_device` */
   readonly policyName?: string;
+  /**
+   * Makes each alarm (threshold 0: any datapoint above it alarms), e.g. the stack's `Monitoring.addAlarm`, so
+   * they notify its topic. @default a plain CloudWatch alarm in this construct, without actions
+   */
+  readonly alarm?: (alarmId: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm;
 }
 
 /** The topic rule, its roles, the device policy and the alarms. */
@@ -139,23 +144,25 @@ export class DeviceIngest extends Construct {
         statistic: 'Sum',
         period: Duration.minutes(5),
       });
-    const alarm = (alarmId: string, m: cloudwatch.IMetric, description: string) =>
-      new cloudwatch.Alarm(this, alarmId, {
-        metric: m,
-        threshold: 0,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
+    const alarm =
+      props.alarm ??
+      ((alarmId: string, m: cloudwatch.IMetric, description: string) =>
+        new cloudwatch.Alarm(this, alarmId, {
+          metric: m,
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: description,
+        }));
     this.alarms = [
       alarm(
-        'ActionFailureAlarm',
+        'DeviceRuleActionFailureAlarm',
         metric('Failure', { RuleName: mapping.ruleName, ActionType: 'Kinesis' }),
         `IoT rule ${mapping.ruleName} could not put messages on the stream; see s3://<archive>/${errorPrefix}`,
       ),
       alarm(
-        'ParseErrorAlarm',
+        'DeviceRuleParseErrorAlarm',
         metric('ParseError', { RuleName: mapping.ruleName }),
         `Devices published payloads that are not JSON to ${mapping.topic}; IoT rule ${mapping.ruleName} dropped them`,
       ),

@@ -12,10 +12,12 @@ import {
   type aws_kinesis as kinesis,
   aws_lambda as lambda,
   aws_logs as logs,
+  Names,
   aws_lambda_nodejs as nodejs,
-  RemovalPolicy,
+  type RemovalPolicy,
   aws_lambda_event_sources as sources,
   aws_sqs as sqs,
+  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
@@ -24,12 +26,30 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../outputs.ts';
 import { ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
 
-/** DynamoDB actions the processor needs on the aggregates table: read watermarks, conditional puts. */
+/**
+ * DynamoDB actions the processor calls on the aggregates table (`processors/adapters/store.ts`): read
+ * watermarks and states, conditional puts. It reads no index.
+ */
 export const PROCESSOR_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:BatchGetItem',
-  'dynamodb:Query',
+] as const;
+
+/** Firehose actions the processor calls on the quarantine delivery stream (`processors/adapters/quarantine.ts`). */
+export const PROCESSOR_QUARANTINE_ACTIONS = ['firehose:PutRecordBatch'] as const;
+
+/**
+ * Kinesis actions the event source mapping needs on the stream, with the function's role: describe it,
+ * list its shards, read them (lambda/latest/dg/with-kinesis.html, execution role permissions).
+ * `kinesis:SubscribeToShard` is for enhanced fan-out consumers only, which this mapping is not.
+ */
+export const PROCESSOR_STREAM_ACTIONS = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
 ] as const;
 
 /** Lambda environment variables are capped at 4 KB in total. */
@@ -43,8 +63,6 @@ export interface ProcessorProps {
   readonly stream: kinesis.IStream;
   /** The aggregates table. */
   readonly table: dynamodb.ITable;
-  /** Names of the table's global secondary indexes the processor reads. */
-  readonly indexNames: readonly string[];
   /** Where the processor puts quarantined records. */
   readonly quarantine: firehose.IDeliveryStream;
   /** Entry file exporting `handler`. */
@@ -53,6 +71,10 @@ export interface ProcessorProps {
   readonly memorySizeMiB: number;
   /** Reserved concurrency; `undefined` reserves none. */
   readonly reservedConcurrency: number | undefined;
+  /** Retention of the function's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** Removal policy of the log group. */
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -61,8 +83,8 @@ export interface ProcessorProps {
  * @example
  * ```ts
  * const processing = new Processor(this, 'Processing', {
- *   config, stream, table, indexNames: ['byRollupTime'], quarantine: delivery.quarantine,
- *   handlerEntry, memorySizeMiB: 1024, reservedConcurrency: 4,
+ *   config, stream, table, quarantine: delivery.quarantine, handlerEntry, memorySizeMiB: 1024,
+ *   reservedConcurrency: 4, logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
  * });
  * ```
  */
@@ -81,9 +103,13 @@ export class Processor extends ResourceGroup {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    Validations.of(this.onFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter (on-failure) destination of the event source mapping.',
+    });
     this.logGroup = new logs.LogGroup(this, 'ProcessorLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
     this.role = new iam.Role(this, 'ProcessorRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -116,6 +142,7 @@ export class Processor extends ResourceGroup {
       memorySize: props.memorySizeMiB,
       timeout: Duration.seconds(config.eventSource.functionTimeoutSeconds),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
       environment: env,
@@ -133,30 +160,50 @@ export class Processor extends ResourceGroup {
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
-    // Least privilege: the table and its indexes by name (Table.grant would add `index/*`).
+    // Least privilege: what the code calls, on the resources it calls it on (Table.grant would add
+    // `index/*`, grantPutRecords `firehose:PutRecord`, stream.grantRead `ListStreams` and `SubscribeToShard`).
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...PROCESSOR_TABLE_ACTIONS], resources: [table.tableArn] }),
+    );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [...PROCESSOR_TABLE_ACTIONS],
-        resources: [table.tableArn, ...props.indexNames.map((name) => `${table.tableArn}/index/${name}`)],
+        actions: [...PROCESSOR_QUARANTINE_ACTIONS],
+        resources: [props.quarantine.deliveryStreamArn],
       }),
     );
-    props.quarantine.grantPutRecords(this.function);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...PROCESSOR_STREAM_ACTIONS],
+        resources: [props.stream.streamArn],
+      }),
+    );
+    props.stream.encryptionKey?.grantDecrypt(this.role);
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level ' +
+        'permissions (service-authorization reference for AWS X-Ray).',
+    });
     const es = config.eventSource;
-    this.function.addEventSource(
-      new sources.KinesisEventSource(props.stream, {
-        batchSize: es.batchSize,
-        maxBatchingWindow: Duration.seconds(es.maximumBatchingWindowInSeconds),
-        startingPosition: lambda.StartingPosition[es.startingPosition],
-        startingPositionTimestamp:
-          es.startingPosition === 'AT_TIMESTAMP' ? es.startingPositionTimestamp : undefined,
-        bisectBatchOnError: es.bisectBatchOnFunctionError,
-        retryAttempts: es.maximumRetryAttempts === -1 ? undefined : es.maximumRetryAttempts,
-        maxRecordAge:
-          es.maximumRecordAgeInSeconds === -1 ? undefined : Duration.seconds(es.maximumRecordAgeInSeconds),
-        reportBatchItemFailures: es.reportBatchItemFailures,
-        parallelizationFactor: es.parallelizationFactor,
-        onFailure: new sources.SqsDlq(this.onFailureQueue),
-      }),
-    );
+    // The mapping KinesisEventSource would make (same id, so the same logical ID), without its
+    // stream.grantRead: the statement above grants what the mapping needs.
+    this.function.addEventSourceMapping(`KinesisEventSource:${Names.nodeUniqueId(props.stream.node)}`, {
+      eventSourceArn: props.stream.streamArn,
+      batchSize: es.batchSize,
+      maxBatchingWindow: Duration.seconds(es.maximumBatchingWindowInSeconds),
+      startingPosition: lambda.StartingPosition[es.startingPosition],
+      startingPositionTimestamp:
+        es.startingPosition === 'AT_TIMESTAMP' ? es.startingPositionTimestamp : undefined,
+      bisectBatchOnError: es.bisectBatchOnFunctionError,
+      retryAttempts: es.maximumRetryAttempts === -1 ? undefined : es.maximumRetryAttempts,
+      maxRecordAge:
+        es.maximumRecordAgeInSeconds === -1 ? undefined : Duration.seconds(es.maximumRecordAgeInSeconds),
+      reportBatchItemFailures: es.reportBatchItemFailures,
+      parallelizationFactor: es.parallelizationFactor,
+      // Lambda tumbling windows: the processor carries onClose rollups in the window's state.
+      tumblingWindow:
+        es.tumblingWindowInSeconds > 0 ? Duration.seconds(es.tumblingWindowInSeconds) : undefined,
+      onFailure: new sources.SqsDlq(this.onFailureQueue),
+    });
   }
 }

@@ -15,6 +15,7 @@ import {
   aws_dynamodb as dynamodb,
   type aws_kinesisfirehose as firehose,
   aws_kinesis as kinesis,
+  aws_logs as logs,
   type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
@@ -34,7 +35,6 @@ import { ArchiveDelivery } from './delivery.ts';
 import { IngestApi } from './ingest.ts';
 import { DeviceIngest } from './iot.ts';
 import { Monitoring } from './monitoring.ts';
-import { acknowledgeNagFindings } from './nag.ts';
 import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
 import { PROCESSOR_TABLE_ACTIONS, Processor } from './processor.ts';
@@ -63,7 +63,7 @@ export interface ShardlineStackProps extends StackProps {
   readonly archiveStart?: Date;
   /**
    * Processor memory in MiB, 128–10,240.
-   * @default 1024
+   * @default the config's `processing.memoryMiB` (512)
    */
   readonly memorySizeMiB?: number;
   /**
@@ -83,10 +83,24 @@ export interface ShardlineStackProps extends StackProps {
    */
   readonly quarantineAlarmThreshold?: number;
   /**
-   * Keep the table and buckets when the stack is deleted.
+   * Keep the table, the buckets and the log groups when the stack is deleted, and protect the table from
+   * deletion (DynamoDB deletion protection).
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * Days every log group of the stack keeps its events (the processor's, the delivery streams' errors,
+   * the ingest API's access log): one of CloudWatch Logs' values, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150,
+   * 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Days the archive bucket keeps an object version after it is overwritten or deleted (versioning
+   * protects what backfill and reconcile rebuild from), 1–3650.
+   * @default 30
+   */
+  readonly noncurrentVersionDays?: number;
 }
 
 interface ResolvedStackProps {
@@ -98,6 +112,8 @@ interface ResolvedStackProps {
   iteratorAgeAlarmSeconds: number;
   quarantineAlarmThreshold: number;
   retainData: boolean;
+  logRetention: logs.RetentionDays;
+  noncurrentVersionDays: number;
 }
 
 function inRange(name: string, value: number, min: number, max: number): number {
@@ -107,8 +123,26 @@ function inRange(name: string, value: number, min: number, max: number): number 
   return value;
 }
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = Object.values(logs.RetentionDays).filter(
+  (d): d is logs.RetentionDays => typeof d === 'number' && d > 0,
+);
+
+function logRetention(days: number): logs.RetentionDays {
+  const match = LOG_RETENTION_DAYS.find((d) => d === days);
+  if (match === undefined) {
+    throw new ConfigError(
+      `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}; received ${days}`,
+    );
+  }
+  return match;
+}
+
 /** Applies the defaults of {@link ShardlineStackProps} once and validates them. */
-export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): ResolvedStackProps {
+export function resolveStackProps(
+  props: Omit<ShardlineStackProps, 'config'>,
+  defaultMemoryMiB = 512,
+): ResolvedStackProps {
   const archiveStart = props.archiveStart ?? new Date(Date.UTC(2025, 0, 1));
   if (Number.isNaN(archiveStart.getTime()))
     throw new ConfigError('archiveStart must be a valid date; received Invalid Date');
@@ -116,7 +150,7 @@ export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): R
     handlerEntry: props.handlerEntry ?? join(REPO_ROOT, 'processors', 'handler.ts'),
     catalogDir: props.catalogDir ?? join(REPO_ROOT, 'queries', 'catalog'),
     archiveStart,
-    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? 1024, 128, 10_240),
+    memorySizeMiB: inRange('memorySizeMiB', props.memorySizeMiB ?? defaultMemoryMiB, 128, 10_240),
     reserveConcurrency: props.reserveConcurrency ?? true,
     iteratorAgeAlarmSeconds: inRange(
       'iteratorAgeAlarmSeconds',
@@ -131,6 +165,8 @@ export function resolveStackProps(props: Omit<ShardlineStackProps, 'config'>): R
       1e9,
     ),
     retainData: props.retainData ?? true,
+    logRetention: logRetention(props.logRetentionDays ?? 30),
+    noncurrentVersionDays: inRange('noncurrentVersionDays', props.noncurrentVersionDays ?? 30, 1, 3650),
   };
 }
 
@@ -169,12 +205,11 @@ export class ShardlineStack extends Stack {
   readonly onFailureQueue: sqs.Queue;
   readonly workgroup: athena.CfnWorkGroup;
   readonly catalogQueries: readonly CatalogQuery[];
-  readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string = DEFAULT_STACK_NAME, props: ShardlineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const opts = resolveStackProps(props);
+    const opts = resolveStackProps(props, props.config.processing.memoryMiB);
     const removalPolicy = opts.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     // --- Kinesis ---
@@ -190,13 +225,22 @@ export class ShardlineStack extends Stack {
 
     // --- DynamoDB aggregates (layout from common/table.ts) ---
     const def = tableDefinition(config.table.name);
+    const capacity = config.table.capacity;
     this.table = new dynamodb.Table(this, 'Aggregates', {
       tableName: def.TableName,
       ...tableKeys(def, def.KeySchema),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The config's capacity mode: on-demand, or provisioned at the lower bounds, auto scaled below.
+      ...(capacity.mode === 'onDemand'
+        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
+        : {
+            billingMode: dynamodb.BillingMode.PROVISIONED,
+            readCapacity: capacity.readCapacity.min,
+            writeCapacity: capacity.writeCapacity.min,
+          }),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: opts.retainData,
       removalPolicy,
     });
     for (const gsi of def.GlobalSecondaryIndexes) {
@@ -204,11 +248,31 @@ export class ShardlineStack extends Stack {
         indexName: gsi.IndexName,
         ...tableKeys(def, gsi.KeySchema),
         projectionType: dynamodb.ProjectionType.ALL,
+        ...(capacity.mode === 'provisioned'
+          ? { readCapacity: capacity.readCapacity.min, writeCapacity: capacity.writeCapacity.min }
+          : {}),
       });
+    }
+    if (capacity.mode === 'provisioned') {
+      const target = { targetUtilizationPercent: capacity.targetUtilization };
+      const bounds = (b: { min: number; max: number }) => ({ minCapacity: b.min, maxCapacity: b.max });
+      this.table.autoScaleReadCapacity(bounds(capacity.readCapacity)).scaleOnUtilization(target);
+      this.table.autoScaleWriteCapacity(bounds(capacity.writeCapacity)).scaleOnUtilization(target);
+      for (const gsi of def.GlobalSecondaryIndexes) {
+        this.table
+          .autoScaleGlobalSecondaryIndexReadCapacity(gsi.IndexName, bounds(capacity.readCapacity))
+          .scaleOnUtilization(target);
+        this.table
+          .autoScaleGlobalSecondaryIndexWriteCapacity(gsi.IndexName, bounds(capacity.writeCapacity))
+          .scaleOnUtilization(target);
+      }
     }
 
     // --- Archive: buckets, Glue + Athena, Firehose ---
-    this.storage = new ArchiveStorage(this, 'Storage', { removalPolicy });
+    this.storage = new ArchiveStorage(this, 'Storage', {
+      removalPolicy,
+      noncurrentVersionDays: opts.noncurrentVersionDays,
+    });
     this.catalog = new ArchiveCatalog(this, 'Catalog', {
       config,
       archiveBucket: this.storage.archive,
@@ -221,6 +285,8 @@ export class ShardlineStack extends Stack {
       stream: this.stream,
       archiveBucket: this.storage.archive,
       eventsTable: this.catalog.eventsTable,
+      logRetention: opts.logRetention,
+      removalPolicy,
     });
 
     // --- Processor Lambda ---
@@ -228,7 +294,6 @@ export class ShardlineStack extends Stack {
       config,
       stream: this.stream,
       table: this.table,
-      indexNames: def.GlobalSecondaryIndexes.map((gsi) => gsi.IndexName),
       quarantine: this.delivery.quarantine,
       handlerEntry: opts.handlerEntry,
       memorySizeMiB: opts.memorySizeMiB,
@@ -236,29 +301,39 @@ export class ShardlineStack extends Stack {
         opts.reserveConcurrency && !onDemand
           ? config.stream.shardCount * config.eventSource.parallelizationFactor
           : undefined,
+      logRetention: opts.logRetention,
+      removalPolicy,
+    });
+
+    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
+    this.ingest = new IngestApi(this, 'Ingest', {
+      stream: this.stream,
+      removalPolicy,
+      logRetention: opts.logRetention,
     });
 
     // --- Alarms and dashboard ---
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
       stream: this.stream,
       table: this.table,
       processor: this.processing.function,
       onFailureQueue: this.processing.onFailureQueue,
       archiveDelivery: this.delivery.archive,
-      archiveBufferIntervalSeconds: config.archive.bufferIntervalSeconds,
+      quarantineDelivery: this.delivery.quarantine,
+      api: this.ingest.api,
       iteratorAgeAlarmSeconds: opts.iteratorAgeAlarmSeconds,
       quarantineAlarmThreshold: opts.quarantineAlarmThreshold,
       dashboardName: `${id}-pipeline`,
     });
-
-    // --- Ingest endpoint for web clients (API Gateway -> Kinesis PutRecords) ---
-    this.ingest = new IngestApi(this, 'Ingest', { stream: this.stream, removalPolicy });
 
     // --- Devices over MQTT (IoT Core topic rule -> Kinesis, mapping from config.iot) ---
     this.devices = new DeviceIngest(this, 'Devices', {
       mapping: deviceMapping(config.iot),
       stream: this.stream,
       errorBucket: this.storage.archive,
+      alarm: (alarmId, metric, description) =>
+        this.monitoring.addAlarm(alarmId, metric, 0, description, { alarmOn: 1, of: 1 }),
     });
 
     this.processor = this.processing.function;
@@ -268,7 +343,6 @@ export class ShardlineStack extends Stack {
     this.quarantineDeliveryStream = this.delivery.quarantine;
     this.workgroup = this.catalog.workgroup;
     this.catalogQueries = this.catalog.queries;
-    this.alarms = [...this.monitoring.alarms, ...this.devices.alarms];
 
     // --- Outputs ---
     const outputs: Record<StackOutputKey, string> = {
@@ -295,14 +369,11 @@ export class ShardlineStack extends Stack {
     for (const [k, value] of Object.entries(outputs)) {
       new CfnOutput(this, STACK_OUTPUTS[k as StackOutputKey], { value });
     }
+  }
 
-    acknowledgeNagFindings({
-      accessLogs: this.storage.accessLogs,
-      archiveDelivery: this.archiveDeliveryStream,
-      quarantineDelivery: this.quarantineDeliveryStream,
-      onFailureQueue: this.onFailureQueue,
-      archiveBucket: this.archiveBucket,
-    });
+  /** Every alarm (each notifies {@link Monitoring.topic}). */
+  get alarms(): readonly cloudwatch.Alarm[] {
+    return this.monitoring.alarms;
   }
 
   /**

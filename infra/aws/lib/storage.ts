@@ -2,7 +2,7 @@
  * The archive's buckets: the archive itself (Firehose writes `raw/` and `quarantine/`; backfill and
  * reconcile rebuild from it), Athena's query results, and the server access log bucket both log into.
  */
-import { Duration, type RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, aws_s3 as s3, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ResourceGroup } from './private/logical-id.ts';
 
@@ -10,14 +10,19 @@ import { ResourceGroup } from './private/logical-id.ts';
 export interface ArchiveStorageProps {
   /** What happens to the buckets when the stack is deleted (RETAIN keeps the data). */
   readonly removalPolicy: RemovalPolicy;
+  /** Days the archive bucket keeps a noncurrent (overwritten or deleted) object version, 1–3650. */
+  readonly noncurrentVersionDays: number;
 }
 
 /**
- * The archive, Athena results and access log buckets: all encrypted (SSE-S3), private, TLS-only.
+ * The archive, Athena results and access log buckets: all encrypted (SSE-S3), private, TLS-only; the
+ * archive versioned, noncurrent versions expiring after `noncurrentVersionDays`.
  *
  * @example
  * ```ts
- * const storage = new ArchiveStorage(this, 'Storage', { removalPolicy: RemovalPolicy.RETAIN });
+ * const storage = new ArchiveStorage(this, 'Storage', {
+ *   removalPolicy: RemovalPolicy.RETAIN, noncurrentVersionDays: 30,
+ * });
  * ```
  */
 export class ArchiveStorage extends ResourceGroup {
@@ -41,7 +46,13 @@ export class ArchiveStorage extends ResourceGroup {
       ],
       removalPolicy,
     });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket itself; logging it into itself would loop.',
+    });
     this.archive = new s3.Bucket(this, 'Archive', {
+      // What backfill and reconcile rebuild from: an overwrite or a delete leaves the previous version.
+      versioned: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -50,6 +61,7 @@ export class ArchiveStorage extends ResourceGroup {
       lifecycleRules: [
         {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
           transitions: [
             { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
             // Glacier Instant Retrieval stays queryable by Athena.

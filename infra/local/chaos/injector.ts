@@ -7,11 +7,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
-import { dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
-import type { ResolvedConfig } from '../../../common/config.ts';
+import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../../common/aws.ts';
 import { ShardlineError } from '../../../common/errors.ts';
 import { createProcessor, type LambdaKinesisHandler, lambdaHandler } from '../../../processors/handler.ts';
 import { createRng, type Rng } from '../../../producers/scenarios/prng.ts';
+import type { LocalConnection } from '../cloud.ts';
 import type { KinesisHandler } from '../esm.ts';
 import { addWireFaults, DYNAMODB_ERRORS, KINESIS_ERRORS, type WireFault } from './middleware.ts';
 import { type ChaosOptions, type ResolvedChaosOptions, resolveChaosOptions } from './options.ts';
@@ -205,28 +205,28 @@ export class FaultInjector {
   }
 
   /**
-   * The real processor on an instrumented DynamoDB client, wrapped with the handler faults. Built at the
-   * first invocation (like a cold start), when the local cloud's endpoints are in the environment.
+   * The real processor on an instrumented DynamoDB client of the local cloud `connection`, wrapped with the
+   * handler faults. Built at the first invocation, like a cold start.
    */
-  processor(config: ResolvedConfig): KinesisHandler {
+  processor(connection: LocalConnection): KinesisHandler {
     let built: LambdaKinesisHandler | undefined;
     const inner: KinesisHandler = (event, context) => {
-      built ??= this.#build(config);
+      built ??= this.#build(connection);
       return built(event, context);
     };
     return this.wrapHandler(inner);
   }
 
-  #build(config: ResolvedConfig): LambdaKinesisHandler {
-    const ddb = this.instrumentDynamo(dynamodbClient({ region: config.region }));
-    const firehose = firehoseClient({ region: config.region });
+  #build({ config, clientOptions }: LocalConnection): LambdaKinesisHandler {
+    const ddb = this.instrumentDynamo(dynamodbClient(clientOptions('dynamodb')));
+    const firehose = firehoseClient(clientOptions('firehose'));
     this.#clients.push(ddb, firehose);
     return lambdaHandler(createProcessor({ config, clients: { dynamodb: ddb, firehose } }));
   }
 
   /** A Kinesis client for the event source mapping, with GetRecords throttling. */
-  esmKinesisClient(region: string): KinesisClient {
-    const client = this.instrumentKinesis(kinesisClient({ region }));
+  esmKinesisClient(options: ClientOptions): KinesisClient {
+    const client = this.instrumentKinesis(kinesisClient(options));
     this.#clients.push(client);
     return client;
   }

@@ -4,7 +4,7 @@
  * the summary of what was injected and what the event source mapping observed.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../../common/aws.ts';
+import { type ClientOptions, kinesisClient } from '../../../common/aws.ts';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { createRng, type Rng } from '../../../producers/scenarios/prng.ts';
 import type { LocalCloudOptions } from '../cloud.ts';
@@ -64,23 +64,23 @@ export class ChaosRun {
   }
 
   /** Options to spread into `LocalCloud.start` (with {@link config}). */
-  cloudOptions(): Pick<LocalCloudOptions, 'handler' | 'esmKinesisClient'> & {
+  cloudOptions(): Pick<LocalCloudOptions, 'buildHandler' | 'esmKinesisClient'> & {
     esmTuning: Pick<NonNullable<LocalCloudOptions['esmTuning']>, 'duplicateDelivery'>;
   } {
     return {
-      handler: this.injector.processor(this.config),
-      esmKinesisClient: () => this.injector.esmKinesisClient(this.config.region),
+      buildHandler: (connection) => this.injector.processor(connection),
+      esmKinesisClient: (options) => this.injector.esmKinesisClient(options),
       esmTuning: { duplicateDelivery: this.injector.duplicateDelivery },
     };
   }
 
   /**
-   * Schedules a split at 30 % and a merge at 60 % of `durationMs` (10 s and 20 s without a duration).
-   * Call once the cloud runs (the Kinesis endpoint is in the environment).
+   * Schedules a split at 30 % and a merge at 60 % of `durationMs` (10 s and 20 s without a duration),
+   * through a Kinesis client on `kinesisOptions` (the running cloud's `clientOptions('kinesis')`).
    */
-  startResharding(durationMs?: number): void {
+  startResharding(kinesisOptions: ClientOptions, durationMs?: number): void {
     if (!this.injector.options.reshard) return;
-    this.#kinesis ??= kinesisClient({ region: this.config.region });
+    this.#kinesis ??= kinesisClient(kinesisOptions);
     const kinesis = this.#kinesis;
     const stream = this.config.stream.name;
     const pick = (n: number) => this.#rng.int(0, Math.max(0, n - 1));

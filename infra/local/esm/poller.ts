@@ -13,7 +13,7 @@ import {
   type RecordOrigin,
   toLambdaEvent,
 } from '../private/event.ts';
-import type { StateStore } from '../private/state.ts';
+import type { OpenWindow, StateStore } from '../private/state.ts';
 import {
   type EventSourceMappingOptions,
   errorMessage,
@@ -23,6 +23,14 @@ import {
 } from './options.ts';
 import { type Decision, decide, type InvokeOutcome, type Piece } from './policy.ts';
 import { ShardReader, type StartPosition } from './reader.ts';
+import {
+  MAX_WINDOW_STATE_BYTES,
+  splitByWindow,
+  stateBytes,
+  stateOf,
+  windowEvent,
+  windowOf,
+} from './windows.ts';
 
 /** Per-shard counters and position. */
 export interface ShardStats {
@@ -35,6 +43,8 @@ export interface ShardStats {
   batchesSucceeded: number;
   /** Records past the checkpoint: delivered successfully or discarded to OnFailure (each counted once). */
   recordsCheckpointed: number;
+  /** Tumbling windows closed (final invocations that succeeded), early terminations included. */
+  windowsClosed: number;
   /** Epoch ms of the last checkpoint advance, or null before the first. */
   lastCheckpointAt: number | null;
   /** Invocations that threw or timed out. */
@@ -77,6 +87,13 @@ export class ShardPoller {
   /** Batches invoked at least once and not yet settled (a bisect makes two). */
   #pieces: Piece[] = [];
   #finished = false;
+  /** Tumbling window size in seconds (0: none), the open window, and callers waiting for it to close. */
+  readonly #windowSeconds: number;
+  #window: OpenWindow | undefined;
+  #closeRequested = false;
+  #closeWaiters: (() => void)[] = [];
+  /** The `state` of the last invocation's response. */
+  #lastState: object | undefined;
   #stats: ShardStats;
   #resolveReady!: () => void;
   #resolveFinished!: () => void;
@@ -100,6 +117,8 @@ export class ShardPoller {
     };
     const saved = store.readShard(this.#shardId);
     this.#finished = saved?.finished ?? false;
+    this.#windowSeconds = o.eventSource.tumblingWindowInSeconds;
+    this.#window = this.#windowSeconds > 0 ? saved?.window : undefined;
     this.#stats = {
       shardId: this.#shardId,
       ...(shard.ParentShardId === undefined ? {} : { parentShardId: shard.ParentShardId }),
@@ -107,6 +126,7 @@ export class ShardPoller {
       recordsDelivered: 0,
       batchesSucceeded: 0,
       recordsCheckpointed: 0,
+      windowsClosed: 0,
       lastCheckpointAt: null,
       functionErrors: 0,
       timeouts: 0,
@@ -165,6 +185,22 @@ export class ShardPoller {
     return this.#finished || this.#reader.tipAt >= since;
   }
 
+  /**
+   * Ends the open tumbling window now, as a state over 1 MB does (a final invocation with
+   * `isWindowTerminatedEarly`), once the batches in line are done; resolves when no window is open.
+   * Local runs use it to write what the window carried before they compare or meter.
+   */
+  closeWindow(): Promise<void> {
+    if (this.#finished || this.#windowSeconds === 0 || this.#host.signal.aborted) return Promise.resolve();
+    this.#closeRequested = true;
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
+  }
+
+  #resolveCloseWaiters(): void {
+    this.#closeRequested = false;
+    for (const w of this.#closeWaiters.splice(0)) w();
+  }
+
   /** Starts the poll loop; `lookup` finds the pollers of this shard's parents. */
   run(lookup: (id: string) => ShardPoller | undefined): void {
     if (this.#finished) return;
@@ -185,15 +221,38 @@ export class ShardPoller {
     await this.#reader.open();
     this.#resolveReady();
     const idle = this.#host.resolved.pollIntervalMs;
+    const T = this.#windowSeconds;
     while (!signal.aborted) {
       const piece = this.#pieces[0];
       if (piece !== undefined) {
+        if (T > 0) {
+          const w = windowOf(piece.records[0]!.arrivalMs, T);
+          if (this.#window !== undefined && this.#window.start !== w.start) {
+            await this.#closeOpenWindow(false);
+            continue;
+          }
+          this.#window ??= { ...w, state: {} };
+        }
         await this.#process(piece);
+        continue;
+      }
+      if (this.#closeRequested) {
+        if (this.#window !== undefined) await this.#closeOpenWindow(true);
+        else this.#resolveCloseWaiters();
         continue;
       }
       const batch = await this.#reader.gather();
       if (batch.length > 0) {
-        this.#pieces.push({ records: batch, retries: 0 });
+        for (const part of T > 0 ? splitByWindow(batch, T) : [batch])
+          this.#pieces.push({ records: part, retries: 0 });
+        continue;
+      }
+      // The open window's end time passed, or the shard ended: its final invocation.
+      if (
+        this.#window !== undefined &&
+        (this.#host.resolved.clock() >= this.#window.end || this.#reader.exhausted)
+      ) {
+        await this.#closeOpenWindow(false);
         continue;
       }
       if (this.#reader.exhausted) {
@@ -201,6 +260,37 @@ export class ShardPoller {
         return;
       }
       await sleep(idle, signal);
+    }
+    this.#resolveCloseWaiters();
+  }
+
+  /**
+   * The open window's final invocation (no records, `isFinalInvokeForWindow`), retried until it succeeds:
+   * Lambda holds the shard until then. Terminated early, the window goes on with a fresh state.
+   */
+  async #closeOpenWindow(terminatedEarly: boolean): Promise<void> {
+    const window = this.#window;
+    if (window === undefined) return;
+    const o = this.#host.options;
+    const timeoutMs = o.eventSource.functionTimeoutSeconds * 1000;
+    for (let attempt = 0; !this.#host.signal.aborted; attempt++) {
+      const context = lambdaContext({ functionArn: o.functionArn, timeoutMs });
+      const event = windowEvent({ Records: [] }, window, this.#origin, {
+        final: true,
+        terminatedEarly,
+      });
+      this.#stats.invocations++;
+      const outcome = await this.#invoke(event, context, timeoutMs, []);
+      if (outcome.kind === 'success') {
+        this.#stats.windowsClosed++;
+        const closedEarly = terminatedEarly && !this.#closeRequested;
+        this.#window = closedEarly ? { start: window.start, end: window.end, state: {} } : undefined;
+        this.#saveCheckpoint();
+        if (this.#closeRequested) this.#resolveCloseWaiters();
+        return;
+      }
+      this.#count(outcome, 0);
+      await sleep(Math.min(30_000, this.#host.resolved.retryBackoffMs * 2 ** attempt), this.#host.signal);
     }
   }
 
@@ -226,14 +316,31 @@ export class ShardPoller {
     const context = lambdaContext({ functionArn: o.functionArn, timeoutMs });
     this.#stats.invocations++;
     this.#stats.recordsDelivered += records.length;
-    const outcome = await this.#invoke(toLambdaEvent(records, this.#origin), context, timeoutMs, records);
+    const window = this.#window;
+    const event =
+      window === undefined
+        ? toLambdaEvent(records, this.#origin)
+        : windowEvent(toLambdaEvent(records, this.#origin), window, this.#origin, {
+            final: false,
+            terminatedEarly: false,
+          });
+    const outcome = await this.#invoke(event, context, timeoutMs, records);
     if (
       outcome.kind === 'success' &&
       !piece.duplicated &&
       o.duplicateDelivery?.(this.#shardId, records.length)
     ) {
-      piece.duplicated = true; // stays first in line: delivered again, then checkpointed
+      // Stays first in line: delivered again (with the state it had: the state is saved with the
+      // checkpoint, which was lost), then checkpointed.
+      piece.duplicated = true;
       return;
+    }
+    // The window's state moves on with each invocation that returned one.
+    let oversized = false;
+    if (window !== undefined && (outcome.kind === 'success' || outcome.kind === 'partial')) {
+      const state = this.#lastState ?? {};
+      this.#window = { start: window.start, end: window.end, state };
+      oversized = stateBytes(state) > MAX_WINDOW_STATE_BYTES;
     }
     this.#count(outcome, records.length);
     const decision = decide(
@@ -243,6 +350,10 @@ export class ShardPoller {
       this.#host.resolved.clock,
     );
     await this.#apply(decision, piece, context.awsRequestId);
+    if (oversized) {
+      this.#host.log(`${this.#shardId}: tumbling-window state over 1 MB: window terminated early`);
+      await this.#closeOpenWindow(true);
+    }
   }
 
   /** Counts and logs an outcome. */
@@ -307,6 +418,12 @@ export class ShardPoller {
         invocation.catch(() => undefined); // the zombie keeps running; its outcome is ignored
         return { kind: 'error', message: `Task timed out after ${timeoutMs / 1000} seconds`, timeout: true };
       }
+      this.#lastState = undefined;
+      if (this.#windowSeconds > 0 && 'window' in event) {
+        this.#lastState = stateOf(result.value);
+        if (this.#lastState === undefined)
+          return { kind: 'invalid', reason: 'a tumbling-window response must contain state' };
+      }
       if (!o.eventSource.reportBatchItemFailures) return { kind: 'success' };
       return parseBatchResponse(
         result.value,
@@ -360,11 +477,17 @@ export class ShardPoller {
     this.#stats.checkpoint = sequenceNumber;
     this.#stats.recordsCheckpointed += records;
     this.#stats.lastCheckpointAt = Date.now();
+    this.#saveCheckpoint();
+  }
+
+  /** Saves the checkpoint and, with it, the open tumbling window's state. */
+  #saveCheckpoint(): void {
     this.#store.writeShard({
       shardId: this.#shardId,
-      sequenceNumber,
+      sequenceNumber: this.#stats.checkpoint,
       finished: false,
       updatedAt: new Date().toISOString(),
+      ...(this.#window === undefined ? {} : { window: this.#window }),
     });
   }
 }

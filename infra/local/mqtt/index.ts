@@ -4,7 +4,7 @@
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { firehoseClient } from '../../../common/aws.ts';
+import { type ClientOptions, firehoseClient } from '../../../common/aws.ts';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { deviceMapping } from '../../../common/iot.ts';
 import { QuarantineSink } from '../../../processors/adapters/quarantine.ts';
@@ -19,8 +19,11 @@ export interface LocalMqttOptions {
   readonly config: ResolvedConfig;
   /** Kinesis client pointed at the local stream. */
   readonly kinesis: KinesisClient;
-  /** The local Firehose API endpoint (quarantine delivery stream), or null to only count rejected messages. */
-  readonly firehoseEndpoint: string | null;
+  /**
+   * Client options of the local Firehose API (the quarantine delivery stream), e.g.
+   * `cloud.clientOptions('firehose')`; null only counts and logs rejected messages.
+   */
+  readonly quarantine: ClientOptions | null;
   /** Broker port on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
   readonly port?: number;
   /** Rule batching and retry knobs. @default the rule's defaults */
@@ -64,10 +67,7 @@ export class LocalMqtt {
 
   static async start(options: LocalMqttOptions): Promise<LocalMqtt> {
     const { config } = options;
-    const firehose =
-      options.firehoseEndpoint === null
-        ? null
-        : firehoseClient({ region: config.region, endpoint: options.firehoseEndpoint });
+    const firehose = options.quarantine === null ? null : firehoseClient(options.quarantine);
     const mapping = deviceMapping(config.iot);
     const rule = new DeviceRule({
       ...options.tuning,

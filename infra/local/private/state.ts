@@ -10,6 +10,17 @@ export interface ShardCheckpoint {
   /** The shard is closed and was read to its end. */
   readonly finished: boolean;
   readonly updatedAt: string;
+  /** The open tumbling window and its state, saved with the checkpoint (Lambda keeps both durably). */
+  readonly window?: OpenWindow;
+}
+
+/** A tumbling window the mapping has invoked the function for and not yet closed. */
+export interface OpenWindow {
+  /** Epoch ms, inclusive / exclusive. */
+  readonly start: number;
+  readonly end: number;
+  /** The state the function returned last. */
+  readonly state: unknown;
 }
 
 export interface MappingState {

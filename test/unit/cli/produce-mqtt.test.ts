@@ -63,7 +63,6 @@ describe('shardline produce --via mqtt', () => {
   it.each([
     [['--via', 'carrier'], '--via must be one of kinesis, mqtt'],
     [['--via', 'mqtt', '--scenario', 'web'], '--via mqtt sends the iot scenario'],
-    [['--via', 'mqtt', '--kpl'], '--kpl aggregates Kinesis records'],
     [['--via', 'mqtt', '--data-dir', empty], 'no MQTT broker'],
   ])('refuses %j', async (args, message) => {
     const run = cli(args);

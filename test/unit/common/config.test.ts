@@ -34,6 +34,21 @@ describe('resolveConfig', () => {
     expect(c.rollups[0]!.stats).toEqual(['count', 'sum', 'min', 'max']);
   });
 
+  it('takes an alarm email and an existing topic ARN, and says what is wrong with bad ones', () => {
+    expect(resolveConfig().alarms).toEqual({});
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops-pager';
+    expect(resolveConfig({ alarms: { email: 'ops@example.com', topicArn } }).alarms).toEqual({
+      email: 'ops@example.com',
+      topicArn,
+    });
+    expect(() => resolveConfig({ alarms: { email: 'ops' } })).toThrow(
+      /alarms\.email: must be an email address; received "ops"/,
+    );
+    expect(() => resolveConfig({ alarms: { topicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' } })).toThrow(
+      /alarms\.topicArn: must be an SNS topic ARN.*received "arn:aws:sqs/,
+    );
+  });
+
   it('keeps what the user set', () => {
     const c = resolveConfig({ stream: { shardCount: 2 }, eventSource: { batchSize: 100 } });
     expect(c.stream.shardCount).toBe(2);

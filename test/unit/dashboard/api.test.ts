@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamodbClient } from '../../../common/aws.ts';
 import { ConfigError } from '../../../common/errors.ts';
 import type { PipelineHealth } from '../../../dashboard/health.ts';
 import { type SeriesResponse, startDashboard, type TopResponse } from '../../../dashboard/index.ts';
@@ -26,7 +25,12 @@ async function get<T>(path: string): Promise<{ status: number; body: T; headers:
 beforeAll(async () => {
   pipeline = await startPipeline('dash-api');
   produced = [...(await pipeline.produceAt(W3 + 5_000, 300)), ...(await pipeline.produceAt(W2 + 5_000, 200))];
-  dash = await startDashboard({ config: pipeline.config, dataDir: pipeline.dataDir, target: 'local' });
+  dash = await startDashboard({
+    config: pipeline.config,
+    dataDir: pipeline.dataDir,
+    target: 'local',
+    clients: pipeline.clients,
+  });
 });
 
 afterAll(async () => {
@@ -72,7 +76,7 @@ describe('GET /api/series', () => {
     // Assert
     expect(status).toBe(200);
     expect(body.windowMs).toBe(60_000);
-    const rows = await readAggregates(dynamodbClient(), pipeline.config, {
+    const rows = await readAggregates(pipeline.clients.dynamodb, pipeline.config, {
       rollup: 'site_telemetry',
       window: '1m',
       from: Date.parse(body.from),

@@ -5,6 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { dynamodbClient, kinesisClient } from '../../../common/aws.ts';
 import { type ResolvedConfig, resolveConfig } from '../../../common/config.ts';
 import { LocalCloud } from '../../../infra/local/index.ts';
 import { type ProducedRecord, produce } from '../../../producers/index.ts';
@@ -13,6 +16,8 @@ export interface TestPipeline {
   readonly cloud: LocalCloud;
   readonly config: ResolvedConfig;
   readonly dataDir: string;
+  /** Clients on the cloud's emulators (destroyed by `stop`). */
+  readonly clients: { readonly kinesis: KinesisClient; readonly dynamodb: DynamoDBClient };
   /** Produces `count` IoT events whose times start at `startTimeMs`, then waits until all are processed. */
   produceAt(startTimeMs: number, count: number, seed?: number): Promise<readonly ProducedRecord[]>;
   stop(): Promise<void>;
@@ -33,12 +38,18 @@ export async function startPipeline(name: string): Promise<TestPipeline> {
     esmTuning: { pollIntervalMs: 25, shardDiscoveryIntervalMs: 200, retryBackoffMs: 1 },
   });
   let seeds = 0;
+  const clients = {
+    kinesis: kinesisClient(cloud.clientOptions('kinesis')),
+    dynamodb: dynamodbClient(cloud.clientOptions('dynamodb')),
+  };
   return {
     cloud,
     config,
     dataDir,
+    clients,
     async produceAt(startTimeMs, count, seed) {
       const { records, report } = await produce({
+        client: clients.kinesis,
         streamName: config.stream.name,
         count,
         rate: 20_000,
@@ -51,6 +62,8 @@ export async function startPipeline(name: string): Promise<TestPipeline> {
       return records;
     },
     async stop() {
+      clients.kinesis.destroy();
+      clients.dynamodb.destroy();
       await cloud.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

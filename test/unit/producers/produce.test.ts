@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { register, useLocalCloud } from '../../../cli/commands/produce.ts';
+import { localKinesisOptions, register } from '../../../cli/commands/produce.ts';
 import { validateEnvelope } from '../../../common/envelope.ts';
 import { produce } from '../../../producers/index.ts';
 import { type LocalKinesis, startKinesalite } from './kinesalite.ts';
@@ -27,6 +27,7 @@ describe('produce()', () => {
   it('returns a log of exactly what Kinesis accepted, with injected duplicates and invalid records', async () => {
     const stream = await newStream();
     const { report, records, failures } = await produce({
+      kpl: false,
       streamName: stream,
       client: kinesis.client(),
       scenario: 'iot',
@@ -101,6 +102,7 @@ describe('produce()', () => {
     const stream = await newStream(1);
     const controller = new AbortController();
     const { report, records } = await produce({
+      kpl: false,
       streamName: stream,
       client: kinesis.client(),
       rate: 2000,
@@ -141,7 +143,7 @@ describe('shardline produce', () => {
     return { stdout: out.join(''), exitCode: process.exitCode };
   }
 
-  it('finds the local cloud through <data-dir>/cloud.json and prints a JSON report', async () => {
+  it('finds the local cloud through <data-dir>/cloud.json and prints a JSON report (KPL by default)', async () => {
     const stream = await newStream(2);
     const dir = mkdtempSync(join(tmpdir(), 'shardline-produce-'));
     writeFileSync(
@@ -164,7 +166,6 @@ describe('shardline produce', () => {
         '--json',
         '--data-dir',
         dir,
-        '--kpl',
       ]);
       const report = JSON.parse(stdout) as { sent: number; failed: number; kpl: boolean };
       expect(report).toMatchObject({ sent: 60, failed: 0, kpl: true });
@@ -191,15 +192,13 @@ describe('shardline produce', () => {
         JSON.stringify({ endpoints: { kinesis: endpoint, dynamodb: endpoint }, region: 'r' }),
       );
     write(kinesis.endpoint); // a running cloud: its endpoints answer
-    const env: NodeJS.ProcessEnv = { AWS_ENDPOINT_URL_KINESIS: 'http://x:2' };
-    expect(await useLocalCloud(dir, env)).toBeUndefined();
-    expect(env.AWS_ENDPOINT_URL_KINESIS).toBe('http://x:2');
-    const env2: NodeJS.ProcessEnv = {};
-    expect(await useLocalCloud(dir, env2)).toBe('r');
-    expect(env2).toMatchObject({ AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_ACCESS_KEY_ID: 'local' });
+    expect(await localKinesisOptions(dir, 'http://x:2')).toBeUndefined();
+    expect(await localKinesisOptions(dir, undefined)).toMatchObject({
+      endpoint: kinesis.endpoint,
+      region: 'r',
+      credentials: { accessKeyId: 'local' },
+    });
     write('http://127.0.0.1:1'); // left behind by a process that died
-    const env3: NodeJS.ProcessEnv = {};
-    expect(await useLocalCloud(dir, env3)).toBeUndefined();
-    expect(env3.AWS_ENDPOINT_URL_KINESIS).toBeUndefined();
+    expect(await localKinesisOptions(dir, undefined)).toBeUndefined();
   });
 });

@@ -1,49 +1,33 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, aws_s3 as s3 } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../../../common/envelope.ts';
 import { buildApp } from '../../../../infra/aws/lib/build.ts';
-import { REPO_ROOT, type ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
+import type { ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
 import { STACK_OUTPUTS } from '../../../../infra/aws/outputs.ts';
+import { stackFixture } from '../../../helpers/stack.ts';
 
 /** Athena's `${dt}` placeholder (kept out of string literals for the linter). */
 const DT = ['$', '{dt}'].join('');
 
-// GIVEN a tiny handler (the real one is bundled by `npm run synth`) and a synthetic query catalog.
-// The entry must sit under the project root for NodejsFunction: use the git-ignored scratch folder.
-mkdirSync(join(REPO_ROOT, 'scratch'), { recursive: true });
-const dir = mkdtempSync(join(REPO_ROOT, 'scratch', 'infra-test-'));
-const handlerEntry = join(dir, 'handler.ts');
-const catalogDir = join(dir, 'catalog');
-
-function synth(input: ShardlineConfigInput): { stack: ShardlineStack; template: Template; outdir: string } {
-  const outdir = mkdtempSync(join(dir, 'out-'));
-  const app = new App({ outdir });
-  const stack = buildApp(app, resolveConfig(input), { handlerEntry, catalogDir, stackName: 'Test' });
-  app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on any unacknowledged finding
-  return { stack, template: Template.fromStack(stack), outdir };
-}
+// GIVEN a tiny handler and a synthetic query catalog (test/helpers/stack.ts).
+const fixture = stackFixture();
+const { handlerEntry, catalogDir } = fixture;
+const dir = fixture.dir;
+const synth = (input: ShardlineConfigInput) => fixture.synth(input);
 
 let template: Template;
 let stack: ShardlineStack;
 let outdir: string;
 
 beforeAll(() => {
-  writeFileSync(handlerEntry, 'export const handler = async () => ({ batchItemFailures: [] });\n');
-  mkdirSync(catalogDir);
-  writeFileSync(join(catalogDir, 'a.sql'), '-- name: top_sources\n-- description: Top sources\nSELECT 1;\n');
-  writeFileSync(
-    join(catalogDir, 'b.sql'),
-    '-- name: hourly_counts\n-- description: Counts per hour\nSELECT 2;\n',
-  );
-  writeFileSync(join(catalogDir, 'notes.txt'), 'not a query');
   ({ stack, template, outdir } = synth({ stream: { shardCount: 3 }, eventSource: { batchSize: 250 } }));
 }, 60_000);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => fixture.dispose());
 
 describe('ShardlineStack', () => {
   it('maps the event source from config.eventSource', () => {
@@ -97,29 +81,52 @@ describe('ShardlineStack', () => {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRollupTime' })],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
     });
   });
 
-  it('grants the processor only the table actions it uses, on the table and its index by name', () => {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { PolicyName: Match.stringLikeRegexp('ProcessorRole') },
-    });
-    const statements = Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
-          .PolicyDocument.Statement,
+  it('keeps every log group the same, explicit number of days (logRetentionDays)', () => {
+    const retention = (t: Template) =>
+      Object.values(t.findResources('AWS::Logs::LogGroup')).map(
+        (g) => (g as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays,
+      );
+    // processor, the two delivery streams, the ingest API's access log
+    expect(retention(template)).toEqual([30, 30, 30, 30]);
+    const { template: t } = fixture.synth({}, { logRetentionDays: 90 });
+    expect(retention(t)).toEqual([90, 90, 90, 90]);
+    expect(() => fixture.synth({}, { logRetentionDays: 31 })).toThrow(
+      /logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, .*; received 31/,
     );
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])) as string[];
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-    ]);
-    expect(actions).toContain('firehose:PutRecordBatch');
-    expect(actions).toContain('sqs:SendMessage');
-    expect(JSON.stringify(statements)).not.toContain('/index/*');
+  }, 60_000);
+
+  it("leaves API Gateway's account-wide CloudWatch role to the operator", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const roles = JSON.stringify(template.findResources('AWS::IAM::Role'));
+    expect(roles).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
   });
+
+  it('records the cdk-nag acknowledgments in the template, on the resources they concern', () => {
+    const resources = template.toJSON()['Resources'] as Record<
+      string,
+      { Type: string; Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }
+    >;
+    const acked = (id: string) =>
+      Object.entries(resources)
+        .filter(([, r]) => r.Metadata?.cdk_nag?.rules_to_suppress.some((x) => x.id === id))
+        .map(([, r]) => r.Type);
+    expect(acked('AwsSolutions-SQS3')).toContain('AWS::SQS::Queue');
+    expect(acked('AwsSolutions-S1')).toContain('AWS::S3::Bucket');
+    expect(acked('AwsSolutions-KDF1')).toEqual(['AWS::KinesisFirehose::DeliveryStream']);
+    for (const r of Object.values(resources)) {
+      for (const x of r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+        expect(x.reason.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('keeps the table deletable when the stack does not retain data', () => {
+    const { template: t } = fixture.synth({}, { retainData: false });
+    t.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  }, 60_000);
 
   it('archives the stream to S3 as Parquet through Firehose with the configured prefixes', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
@@ -293,8 +300,15 @@ describe('ShardlineStack', () => {
       }),
     });
     template.resourceCountIs('AWS::IoT::Policy', 1);
-    // The README counts nine alarms: seven for the pipeline, two for the device rule.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    // The device rule's alarms notify the stack's alarm topic like every other alarm.
+    for (const metricName of ['Failure', 'ParseError']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/IoT',
+        MetricName: metricName,
+        AlarmActions: [Match.anyValue()],
+        OKActions: [Match.anyValue()],
+      });
+    }
   });
 
   it('exports every output the CLI reads', () => {
@@ -323,18 +337,48 @@ describe('ShardlineStack', () => {
       }),
     });
   }, 60_000);
+
+  it('follows the bill settings: tumbling window, processor memory, on-demand or auto-scaled table', () => {
+    // The defaults: no tumbling window, 512 MiB, on-demand.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      TumblingWindowInSeconds: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512 });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST' });
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    const changed = synth({
+      eventSource: { tumblingWindowInSeconds: 900 },
+      processing: { memoryMiB: 256 },
+      table: {
+        capacity: {
+          mode: 'provisioned',
+          writeCapacity: { min: 3, max: 40 },
+          readCapacity: { min: 2, max: 10 },
+          targetUtilization: 60,
+        },
+      },
+    }).template;
+    changed.hasResourceProperties('AWS::Lambda::EventSourceMapping', { TumblingWindowInSeconds: 900 });
+    changed.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256 });
+    changed.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: Match.absent(),
+      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 },
+    });
+    changed.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'dynamodb:table:WriteCapacityUnits',
+      MinCapacity: 3,
+      MaxCapacity: 40,
+    });
+    changed.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 60 }),
+    });
+  }, 60_000);
 });
 
 describe('cdk-nag (AwsSolutions)', () => {
   it('reports no unacknowledged finding, error or warning, in the Shardline stack', () => {
     // synth() above threw on any error; the report lists every violation, warnings included.
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
-    };
-    const violations = report.pluginReports.flatMap((p) =>
-      p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`),
-    );
-    expect(violations).toEqual([]);
+    expect(fixture.nagViolations(outdir)).toEqual([]);
   });
 
   it('is live: the app as buildApp wires it rejects an unencrypted, unlogged bucket', () => {

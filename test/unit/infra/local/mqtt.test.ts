@@ -29,7 +29,7 @@ let kinesis: KinesisClient;
 
 beforeAll(async () => {
   t = await startTestCloud(config, 'mqtt-unit', { esm: false, ingest: false });
-  kinesis = kinesisClient({ region: config.region, endpoint: t.cloud.endpoints.kinesis });
+  kinesis = kinesisClient(t.cloud.clientOptions('kinesis'));
 });
 afterAll(async () => {
   kinesis?.destroy();
@@ -191,7 +191,7 @@ describe('local MQTT broker and device rule', () => {
     // A broker of its own whose PutRecords calls take 20 ms, one at a time: while one is in flight the next
     // messages wait in the rule's batch, so the restart (which drops that batch, as a crash would) always
     // finds some to lose if the broker had acknowledged them early.
-    const slow = kinesisClient({ region: config.region, endpoint: t.cloud.endpoints.kinesis });
+    const slow = kinesisClient(t.cloud.clientOptions('kinesis'));
     slow.middlewareStack.add(
       (next) => async (args) => {
         await new Promise((r) => setTimeout(r, 20));
@@ -202,7 +202,7 @@ describe('local MQTT broker and device rule', () => {
     const local = await LocalMqtt.start({
       config,
       kinesis: slow,
-      firehoseEndpoint: t.cloud.endpoints.firehose,
+      quarantine: t.cloud.clientOptions('firehose'),
       tuning: { maxConcurrentPuts: 1 },
     });
     const N = 300;

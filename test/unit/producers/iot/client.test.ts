@@ -27,7 +27,7 @@ let kinesis: KinesisClient;
 
 beforeAll(async () => {
   t = await startTestCloud(config, 'iot-client', { esm: false, ingest: false, firehose: false });
-  kinesis = kinesisClient({ region: config.region, endpoint: t.cloud.endpoints.kinesis });
+  kinesis = kinesisClient(t.cloud.clientOptions('kinesis'));
 });
 afterAll(async () => {
   kinesis?.destroy();

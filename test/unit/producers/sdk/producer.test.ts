@@ -77,6 +77,7 @@ describe('Producer delivery', () => {
     const stream = await newStream();
     const delivered: DeliveredRecord[] = [];
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client: kinesis.client(),
       onDelivered: (r) => delivered.push(...r),
@@ -102,6 +103,7 @@ describe('Producer delivery', () => {
     const client = kinesis.client();
     const { calls } = injectFaults(client, () => undefined);
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client,
       maxRequestBytes: 20_000,
@@ -131,7 +133,13 @@ describe('Producer delivery', () => {
     const stream = await newStream(1);
     const client = kinesis.client();
     const { calls } = injectFaults(client, () => undefined);
-    const producer = new Producer({ streamName: stream, client, clock: frozenClock, maxInFlightRequests: 1 });
+    const producer = new Producer({
+      aggregate: false,
+      streamName: stream,
+      client,
+      clock: frozenClock,
+      maxInFlightRequests: 1,
+    });
     for (let i = 0; i < 1001; i++) await producer.send(event(i));
     await producer.close();
     expect(calls.map((c) => c.Records?.length)).toEqual([500, 500, 1]);
@@ -139,7 +147,8 @@ describe('Producer delivery', () => {
 });
 
 describe('Producer validation', () => {
-  const producer = () => new Producer({ streamName: 'x', client: kinesis.client(), clock: frozenClock });
+  const producer = () =>
+    new Producer({ aggregate: false, streamName: 'x', client: kinesis.client(), clock: frozenClock });
 
   it('rejects an invalid event with a typed error naming the field', async () => {
     const bad = { ...event(1), metrics: { temperature: 'hot' } } as unknown as EnvelopeInput;
@@ -153,6 +162,7 @@ describe('Producer validation', () => {
 
   it('accepts the same event with validate: false', async () => {
     const p = new Producer({
+      aggregate: false,
       streamName: 'x',
       client: kinesis.client(),
       clock: frozenClock,
@@ -164,6 +174,7 @@ describe('Producer validation', () => {
 
   it('rejects oversize data, bad partition keys and bad hash keys', async () => {
     const p = new Producer({
+      aggregate: false,
       streamName: 'x',
       client: kinesis.client(),
       clock: frozenClock,
@@ -206,6 +217,7 @@ describe('Producer retries', () => {
       call === 0 && (index === 1 || index === 3) ? 'ProvisionedThroughputExceededException' : undefined,
     );
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client,
       clock: backoffOnlyClock,
@@ -238,6 +250,7 @@ describe('Producer retries', () => {
     );
     const { clock, delays } = instantClock();
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client,
       clock,
@@ -260,6 +273,7 @@ describe('Producer retries', () => {
     const failures: FailedRecord[] = [];
     const { clock } = instantClock();
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client,
       clock,
@@ -286,6 +300,7 @@ describe('Producer retries', () => {
     injectFaults(client, () => 'AccessDeniedException');
     const failures: FailedRecord[] = [];
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client,
       onFailure: (f) => failures.push(f),
@@ -300,6 +315,7 @@ describe('Producer retries', () => {
   it('reports every record of a request to a stream that does not exist', async () => {
     const failures: FailedRecord[] = [];
     const producer = new Producer({
+      aggregate: false,
       streamName: 'missing',
       client: kinesis.client(),
       onFailure: (f) => failures.push(f),
@@ -338,6 +354,7 @@ describe('Producer backpressure, flush and close', () => {
   it('rejects with BufferFullError when full under the reject policy', async () => {
     const stream = await newStream();
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client: kinesis.client(),
       clock: frozenClock,
@@ -358,7 +375,13 @@ describe('Producer backpressure, flush and close', () => {
     const stream = await newStream();
     const client = kinesis.client();
     const release = gated(client);
-    const producer = new Producer({ streamName: stream, client, clock: frozenClock, maxBufferedRecords: 2 });
+    const producer = new Producer({
+      aggregate: false,
+      streamName: stream,
+      client,
+      clock: frozenClock,
+      maxBufferedRecords: 2,
+    });
     await producer.send(event(0));
     await producer.send(event(1));
     let third = false;
@@ -379,7 +402,13 @@ describe('Producer backpressure, flush and close', () => {
     const stream = await newStream();
     const client = kinesis.client();
     const release = gated(client);
-    const producer = new Producer({ streamName: stream, client, clock: frozenClock, maxBufferedRecords: 1 });
+    const producer = new Producer({
+      aggregate: false,
+      streamName: stream,
+      client,
+      clock: frozenClock,
+      maxBufferedRecords: 1,
+    });
     await producer.send(event(0));
     let flushed = false;
     const f = producer.flush().then(() => {
@@ -401,10 +430,15 @@ describe('Producer backpressure, flush and close', () => {
 describe('Producer partition keys', () => {
   it('routes by source by default and by a random key on request', async () => {
     const stream = await newStream();
-    const a = new Producer({ streamName: stream, client: kinesis.client() });
+    const a = new Producer({ aggregate: false, streamName: stream, client: kinesis.client() });
     await a.send(event(1, 'device-0042'));
     await a.close();
-    const b = new Producer({ streamName: stream, client: kinesis.client(), partitionKey: 'random' });
+    const b = new Producer({
+      aggregate: false,
+      streamName: stream,
+      client: kinesis.client(),
+      partitionKey: 'random',
+    });
     await b.send(event(2, 'device-0042'));
     await b.send(event(3, 'device-0042'));
     await b.close();
@@ -417,6 +451,7 @@ describe('Producer partition keys', () => {
   it('spreads by an ExplicitHashKey from eventId onto the shard owning that hash', async () => {
     const stream = await newStream(4);
     const producer = new Producer({
+      aggregate: false,
       streamName: stream,
       client: kinesis.client(),
       partitionKey: 'explicitHashKey',
