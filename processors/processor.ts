@@ -170,8 +170,10 @@ async function processBatch(
     itemsFlushed: 0,
     stateBytes: 0,
   };
-  // With a tumbling window, the state carried in (throws on a state this processor did not write).
+  // With a tumbling window, the state carried in (a state this processor did not write is set aside).
   const tumbling = tumblingOf(event);
+  if (tumbling?.ignoredState !== undefined)
+    log('warn', 'tumbling-window state ignored', { reason: tumbling.ignoredState });
   if (records.length === 0) {
     if (tumbling === undefined) return { response: { batchItemFailures: [] }, report };
     // The window's final invocation: write what it carried.

@@ -16,6 +16,7 @@ import type { FencedStore } from './adapters/store.ts';
 import {
   CARRY_FLUSH_BYTES,
   type Carry,
+  CarryError,
   carryBytes,
   carryFromState,
   emptyCarry,
@@ -28,6 +29,11 @@ import type { AggState } from './core/state.ts';
 /** What a tumbling-window invocation carries in. */
 export interface TumblingInvoke {
   readonly carry: Carry;
+  /**
+   * Why the given state was not used, when it was not a carry this processor writes (another function's
+   * state, a sample event): the window then starts from an empty carry.
+   */
+  readonly ignoredState?: string;
   /** The window's last invocation (or the window was terminated early): write the carry. */
   readonly final: boolean;
   readonly window: { readonly start: string; readonly end: string };
@@ -42,8 +48,18 @@ export function tumblingOf(event: KinesisStreamEvent): TumblingInvoke | undefine
     isWindowTerminatedEarly?: boolean;
   };
   if (e.window === undefined) return undefined;
+  let carry: Carry;
+  let ignoredState: string | undefined;
+  try {
+    carry = carryFromState(e.state);
+  } catch (err) {
+    if (!(err instanceof CarryError)) throw err;
+    carry = emptyCarry();
+    ignoredState = err.message;
+  }
   return {
-    carry: carryFromState(e.state),
+    carry,
+    ...(ignoredState === undefined ? {} : { ignoredState }),
     final: e.isFinalInvokeForWindow === true || e.isWindowTerminatedEarly === true,
     window: e.window,
   };

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { type CostEstimate, estimateMonthlyCost, type MeasuredUsage } from '../../infra/aws/cost.ts';
-import { PRICES } from '../../infra/aws/prices.ts';
+import { PRICES, SECONDS_PER_MONTH } from '../../infra/aws/prices.ts';
 import { DEFAULT_DATA_DIR, formatTable, loadConfig, printJson } from '../shared.ts';
 
 interface CostOptions {
@@ -21,6 +21,7 @@ interface CostOptions {
   scenario: 'iot' | 'web' | 'mixed';
   seconds: number;
   dataDir: string;
+  kpl?: boolean;
 }
 
 /** Where the last measured run is kept: `<data-dir>/cost/measured.json`. */
@@ -90,10 +91,30 @@ export function formatEstimate(e: CostEstimate): string {
           `Live rollups visible after arrival in the measured run: p50 ${m.visibleMs.p50} ms, p99 ${m.visibleMs.p99} ms.`,
         ]
       : []),
+    ...(m ? ['', writesTable(e, m)] : []),
     '',
     ...e.lines.map((l) => `  ${l.service}: ${l.note}`),
     '',
     `Not included: Athena scans ($${PRICES.athena.perTBScanned}/TB), DynamoDB storage, data transfer, free tiers. Source: ${e.source}.`,
+  ].join('\n');
+}
+
+/** DynamoDB writes of the measured run by rollup window: when they are written, and what they cost. */
+function writesTable(e: CostEstimate, m: MeasuredUsage): string {
+  const rate = e.assumptions.ratePerSecond;
+  const perSecond = (per1000: number) => (per1000 * rate) / 1000;
+  const month = (per1000: number) =>
+    (perSecond(per1000) * SECONDS_PER_MONTH * PRICES.dynamodb.writeRequestUnitsPerMillion) / 1e6;
+  const rows = Object.entries(m.writeUnitsBy).map(([kind, w]) => ({
+    written: kind === '_shards' ? 'shard checkpoints' : kind,
+    when:
+      w.onClose > 0 && w.live === 0 ? 'window close' : w.live > 0 && w.onClose === 0 ? 'every batch' : 'both',
+    'units/s': perSecond(w.live + w.onClose).toFixed(2),
+    'on-demand/month': usd(month(w.live + w.onClose)),
+  }));
+  return [
+    `DynamoDB write units at ${rate} events/s by what is written (measured):`,
+    formatTable(rows, ['written', 'when', 'units/s', 'on-demand/month']),
   ].join('\n');
 }
 
@@ -133,6 +154,10 @@ export function register(program: Command): void {
       40,
     )
     .option('--data-dir <dir>', 'where the last measured run is kept (cost/measured.json)', DEFAULT_DATA_DIR)
+    .option(
+      '--no-kpl',
+      'measured run: one Kinesis record per event instead of KPL aggregates (the SDK default)',
+    )
     .option('--json', 'print the estimate as JSON')
     .action(async (opts: CostOptions) => {
       const config = await loadConfig(opts.config);
@@ -151,6 +176,7 @@ export function register(program: Command): void {
           recordBytes: Math.min(32_768, Math.max(100, opts.recordBytes)),
           scenario: opts.scenario,
           seconds: opts.seconds,
+          kpl: opts.kpl !== false,
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         const file = measuredFile(opts.dataDir);

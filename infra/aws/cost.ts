@@ -92,6 +92,11 @@ export interface MeasuredUsage {
     readonly firehoseBilledBytes: number;
     readonly parquetBytes: number;
   };
+  /**
+   * DynamoDB write units per 1,000 events by what was written (`<rollup>#<window>`, `_shards` for the
+   * checkpoints): `live` written with their batch, `onClose` when a tumbling window closes.
+   */
+  readonly writeUnitsBy: Readonly<Record<string, { readonly live: number; readonly onClose: number }>>;
   /** Largest and mean item written, bytes; largest tumbling-window state returned, bytes. */
   readonly maxItemBytes: number;
   readonly meanItemBytes: number;
@@ -444,7 +449,12 @@ function estimateFromMeasured(
     kinesis =
       shards * HOURS_PER_MONTH * (PRICES.kinesis.shardHour + extended) +
       perMillion(units, PRICES.kinesis.putPayloadUnitsPerMillion);
-    kinesisNote = `${shards} shard(s)${extended ? ' + extended retention' : ''}, ${fmtM(units)} PUT payload units (${(p.kinesisRecords / 1000).toFixed(3)} Kinesis records per event: KPL aggregation)`;
+    // Without KPL aggregation every event is a record: one payload unit per started 25 KB each.
+    const plainUnits = records * Math.ceil(m.recordBytes / (25 * KB));
+    const plain =
+      shards * HOURS_PER_MONTH * (PRICES.kinesis.shardHour + extended) +
+      perMillion(plainUnits, PRICES.kinesis.putPayloadUnitsPerMillion);
+    kinesisNote = `${shards} shard(s)${extended ? ' + extended retention' : ''}, ${fmtM(units)} PUT payload units (${(p.kinesisRecords / 1000).toFixed(3)} Kinesis records per event${p.kinesisRecords < 1000 ? `: KPL aggregation; without it ${fmtM(plainUnits)} units, $${plain.toFixed(2)}, and at least ${Math.ceil(rate / 1000)} shard(s) for the 1,000 records/s limit` : ''})`;
   }
 
   // Lambda: measured invocations and GB-seconds per event.
@@ -471,9 +481,10 @@ function estimateFromMeasured(
   // Firehose and S3 from measured bytes.
   const parquet = config.archive.format === 'parquet';
   const archiveGB = (p.firehoseBilledBytes * k) / GB;
-  const firehose =
-    archiveGB * PRICES.firehose.ingestPerGB +
-    (parquet ? archiveGB * PRICES.firehose.formatConversionPerGB : 0);
+  const firehosePerGB = PRICES.firehose.ingestPerGB + (parquet ? PRICES.firehose.formatConversionPerGB : 0);
+  const firehose = archiveGB * firehosePerGB;
+  // Without KPL aggregation every event is rounded up to 5 KB on its own.
+  const plainArchiveGB = (records * Math.ceil(m.recordBytes / (5 * KB)) * 5 * KB) / GB;
   const storedGB = (p.parquetBytes * k) / GB;
   const objects =
     rate === 0
@@ -533,7 +544,7 @@ function estimateFromMeasured(
       shardline: firehose,
       naive: firehose,
       flink: firehose,
-      note: `archive ${archiveGB.toFixed(1)} GB billed (5 KB rounding per Kinesis record)${parquet ? ' + Parquet conversion' : ''}`,
+      note: `archive ${archiveGB.toFixed(1)} GB billed (5 KB rounding per Kinesis record)${parquet ? ' + Parquet conversion' : ''}; without KPL aggregation ${plainArchiveGB.toFixed(0)} GB, $${(plainArchiveGB * firehosePerGB).toFixed(2)}`,
     },
     {
       service: 'S3',

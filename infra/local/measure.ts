@@ -41,6 +41,8 @@ export interface MeasureOptions {
   readonly scenario?: MeasureScenario;
   /** Seconds of producing, 5–90. @default 40 */
   readonly seconds?: number;
+  /** Producers KPL-aggregate records (the SDK's default). @default true */
+  readonly kpl?: boolean;
   /** Devices of the IoT fleet. @default 1000 */
   readonly devices?: number;
   /** Called about once a second with one line of progress. */
@@ -159,6 +161,9 @@ const minus = (a: DynamoUsage, b: DynamoUsage): DynamoUsage => ({
   readUnits: a.readUnits - b.readUnits,
   maxItemBytes: a.maxItemBytes,
   writtenBytes: a.writtenBytes - b.writtenBytes,
+  writeUnitsBy: Object.fromEntries(
+    Object.entries(a.writeUnitsBy).map(([k, v]) => [k, v - (b.writeUnitsBy[k] ?? 0)]),
+  ),
 });
 
 /** Runs the local pipeline and returns the metered usage per 1,000 events. */
@@ -225,13 +230,14 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
         rate,
         durationSeconds: seconds,
         collect: false,
+        kpl: options.kpl ?? true,
       });
       // Everything produced processed (live items written), windows still open.
       await cloud.esm?.drain({ timeoutMs: 120_000 });
     } finally {
       clearInterval(ticker);
     }
-    const live = { ...dynamoUsage };
+    const live = { ...dynamoUsage, writeUnitsBy: { ...dynamoUsage.writeUnitsBy } };
     const liveLambda = { invocations: lambda.invocations, ms: lambda.ms };
     // Close the tumbling windows: the carried items are written, as when a window ends.
     const windowed = config.eventSource.tumblingWindowInSeconds > 0;
@@ -239,7 +245,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
       say('measure: closing tumbling windows (writing carried items)');
       await closeWindows(cloud);
     }
-    const flush = minus({ ...dynamoUsage }, live);
+    const flush = minus({ ...dynamoUsage, writeUnitsBy: { ...dynamoUsage.writeUnitsBy } }, live);
     const flushLambda = {
       invocations: lambda.invocations - liveLambda.invocations,
       ms: lambda.ms - liveLambda.ms,
@@ -276,7 +282,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
     const written = live.writeRequests + flush.writeRequests;
     const usage: MeasuredUsage = {
       method:
-        `local pipeline (kinesalite, dynalite, the local event source mapping and Firehose) on this config for ${Math.round(runSeconds)} s at ${rate} events/s of ~${recordBytes} B (${scenarioName}), ` +
+        `local pipeline (kinesalite, dynalite, the local event source mapping and Firehose) on this config for ${Math.round(runSeconds)} s at ${rate} events/s of ~${recordBytes} B (${scenarioName}, ${options.kpl === false ? 'one Kinesis record per event' : 'KPL-aggregated'}), ` +
         'metered at the SDK clients by AWS billing rules (DynamoDB units per started 1 KB written / 4 KB read, conditional failures included; Kinesis PUT units per 25 KB; Firehose 5 KB per Kinesis record); ' +
         `Lambda GB-s from handler wall time at ${mem} MiB, stretched by 1769/${mem} below one vCPU` +
         (windowed
@@ -308,6 +314,17 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
         firehoseBilledBytes: (kinesisUsage.firehoseBilledBytes * 1000) / events,
         parquetBytes: (archive.bytes * 1000) / events,
       },
+      writeUnitsBy: Object.fromEntries(
+        [...new Set([...Object.keys(live.writeUnitsBy), ...Object.keys(flush.writeUnitsBy)])]
+          .sort()
+          .map((k) => [
+            k,
+            {
+              live: (live.writeUnitsBy[k] ?? 0) * (1000 / events),
+              onClose: (flush.writeUnitsBy[k] ?? 0) * flushScale,
+            },
+          ]),
+      ),
       maxItemBytes: dynamoUsage.maxItemBytes,
       meanItemBytes: written === 0 ? 0 : dynamoUsage.writtenBytes / written,
       maxStateBytes: lambda.maxStateBytes,

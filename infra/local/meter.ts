@@ -21,6 +21,8 @@ export interface DynamoUsage {
   maxItemBytes: number;
   /** Sum of the sizes of items written, bytes (for the mean). */
   writtenBytes: number;
+  /** Write units by what was written: `<rollup>#<window>` for aggregates, else the partition key. */
+  writeUnitsBy: Record<string, number>;
 }
 
 export function emptyDynamoUsage(): DynamoUsage {
@@ -32,7 +34,15 @@ export function emptyDynamoUsage(): DynamoUsage {
     readUnits: 0,
     maxItemBytes: 0,
     writtenBytes: 0,
+    writeUnitsBy: {},
   };
+}
+
+/** What an item is, for {@link DynamoUsage.writeUnitsBy}: `<rollup>#<window>` of an aggregate key. */
+function kindOf(item: Item | undefined): string {
+  const pk = item?.pk?.S ?? '';
+  const parts = pk.split('#');
+  return parts.length === 4 ? `${parts[0]}#${parts[1]}` : pk;
 }
 
 const keyOf = (table: string, item: Item | undefined) =>
@@ -57,6 +67,8 @@ export function meterDynamo(client: DynamoDBClient, usage: DynamoUsage = emptyDy
         const units = writeUnits(after, sizes.get(key) ?? 0);
         usage.writeRequests++;
         usage.writeUnits += units;
+        const kind = kindOf(item);
+        usage.writeUnitsBy[kind] = (usage.writeUnitsBy[kind] ?? 0) + units;
         try {
           const out = await next(args);
           if (name === 'PutItemCommand') {

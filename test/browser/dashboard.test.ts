@@ -10,7 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardServer, type SeriesResponse, startDashboard } from '../../dashboard/index.ts';
 import { browserTestsRun, launchChromium } from '../helpers/chromium.ts';
-import { minutesAgo, startPipeline, type TestPipeline } from '../unit/dashboard/pipeline.ts';
+import { minutesAgo, startPipeline, type TestPipeline } from '../helpers/pipeline.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
@@ -170,11 +170,29 @@ describe.skipIf(!browserTestsRun)('dashboard in Chromium', () => {
 
     // Screenshots (laptop, then phone width without horizontal scrolling).
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.waitForTimeout(300);
+    await page.evaluate(nextPaint);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(400);
+    // The page resizes its charts once their container settles: wait until both fit the phone width.
+    await page.waitForFunction(
+      () => {
+        const charts = (
+          globalThis as unknown as { __shardline: { charts: Record<string, { width: number } | undefined> } }
+        ).__shardline.charts;
+        const fits = (slot: string, id: string) =>
+          (charts[slot]?.width ?? 0) <= (document.getElementById(id)?.clientWidth ?? 0);
+        return fits('value', 'value-chart') && fits('count', 'count-chart');
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    await page.evaluate(nextPaint);
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
   });
 });
+
+/** Resolves after the browser painted a frame (two animation frames: the next one has been rendered). */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+}

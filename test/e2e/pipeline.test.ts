@@ -53,7 +53,7 @@ describe('the local pipeline', () => {
     });
     const client = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
-      const actual = await readMergedAggregates(client, config.table.name);
+      const actual = await readMergedAggregates(client, config);
       const expected = expectedAggregates(config, inputs);
       expect(Object.keys(actual).length).toBe(Object.keys(expected).length);
       expect(actual).toEqual(expected);

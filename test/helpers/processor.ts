@@ -1,36 +1,23 @@
 /**
  * Wires the real processor to an in-process dynalite, with a recording quarantine sink (our own port, not an
- * AWS API: the Firehose side is exercised end to end against the local Firehose).
+ * AWS API: the Firehose side is exercised end to end against the local Firehose), and reads back what it
+ * wrote through the query layer. Expected values come from `reference.ts`, not from the processor.
  */
-import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand as DocScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import type { ResolvedConfig } from '../../common/config.ts';
-import type { ShardlineEvent } from '../../common/envelope.ts';
+import { encodeEnvelope, type ShardlineEvent } from '../../common/envelope.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
 import { SHARDS_PK } from '../../common/table.ts';
-import {
-  aggregateCodec,
-  aggregatePending,
-  countersFromItem,
-  stateFromAttribute,
-} from '../../processors/adapters/items.ts';
-import { type FoldInput, foldBatch, foldEvent } from '../../processors/core/fold.ts';
-import { toPosition } from '../../processors/core/position.ts';
-import {
-  aggregateKey,
-  type CompiledRollup,
-  compileRollups,
-  encodeDims,
-  parseAggregateKey,
-  windowStart,
-} from '../../processors/core/rollup.ts';
-import {
-  type AggState,
-  emptyState,
-  type FinalState,
-  finalizeState,
-  mergeStates,
-} from '../../processors/core/state.ts';
+import { countersFromItem } from '../../processors/adapters/items.ts';
 import { createProcessor, type Processor } from '../../processors/processor.ts';
+import { findRollup, mergeItems } from '../../queries/aggregates.ts';
+import { kinesisRecord, seq } from './factories.ts';
+import type { ExpectedAggregate } from './reference.ts';
+
+export { expectedAggregates } from './reference.ts';
 
 export interface RecordingSink {
   records: QuarantineRecord[];
@@ -57,9 +44,24 @@ export function testProcessor(
   return createProcessor({ config, clients: { dynamodb: client }, quarantine: sink, now });
 }
 
+/** Every item of the table, unmarshalled. */
+async function scanItems(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await doc.send(
+      new DocScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
 async function scanAll(client: DynamoDBClient, tableName: string) {
   const items = [];
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  let start: Record<string, AttributeValue> | undefined;
   do {
     const res = await client.send(
       new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
@@ -70,33 +72,37 @@ async function scanAll(client: DynamoDBClient, tableName: string) {
   return items;
 }
 
-/** Stats of the rollup of `pk` (for the quantiles finalizeState reports), or none without a config. */
-function statsOf(config: ResolvedConfig | undefined, pk: string) {
-  if (config === undefined) return [];
-  const name = parseAggregateKey(pk).rollup;
-  return config.rollups.find((r) => r.name === name)?.stats ?? [];
-}
-
 /**
- * Every aggregate in the table, shard items merged, finalized, keyed by pk. With `config`, quantile stats
- * are reported too (compare with `expectedAggregates(config, inputs, true)`).
+ * Every aggregate in the table, shard items merged and finalized by the query layer (what users read),
+ * keyed by partition key, in the shape of {@link ExpectedAggregate}.
  */
 export async function readMergedAggregates(
   client: DynamoDBClient,
-  tableName: string,
-  config?: ResolvedConfig,
-): Promise<Record<string, FinalState>> {
-  const merged = new Map<string, AggState>();
-  for (const item of await scanAll(client, tableName)) {
-    const pk = item.pk!.S!;
+  config: ResolvedConfig,
+): Promise<Record<string, ExpectedAggregate>> {
+  const byRollup = new Map<string, Record<string, unknown>[]>();
+  for (const item of await scanItems(client, config.table.name)) {
+    const pk = String(item.pk);
     if (pk === SHARDS_PK) continue;
-    merged.set(pk, mergeStates(merged.get(pk) ?? emptyState(), stateFromAttribute(item.state)));
+    const rollup = pk.slice(0, pk.indexOf('#'));
+    const list = byRollup.get(rollup) ?? [];
+    list.push(item);
+    byRollup.set(rollup, list);
   }
-  return Object.fromEntries(
-    [...merged]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => [k, finalizeState(v, statsOf(config, k))]),
-  );
+  const out: [string, ExpectedAggregate][] = [];
+  for (const [name, items] of byRollup) {
+    for (const row of mergeItems(findRollup(config, name), items)) {
+      out.push([
+        `${row.rollup}#${row.window}#${row.dimsKey}#${row.windowStart}`,
+        {
+          count: row.count,
+          metrics: row.metrics as unknown as ExpectedAggregate['metrics'],
+          ...(row.distinct === undefined ? {} : { distinct: row.distinct }),
+        },
+      ]);
+    }
+  }
+  return Object.fromEntries(out.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export async function readCheckpoints(client: DynamoDBClient, tableName: string) {
@@ -104,54 +110,10 @@ export async function readCheckpoints(client: DynamoDBClient, tableName: string)
 }
 
 /**
- * The reference fold: each event into each matching rollup and window on its own, keyed by `aggregateKey`
- * built per event, with no batching, grouping or window derivation (what `foldBatch` must equal).
- */
-export function perEventFold(
-  rollups: readonly CompiledRollup[],
-  inputs: readonly FoldInput[],
-): Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }> {
-  const out = new Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }>();
-  inputs.forEach(({ event }, i) => {
-    for (const rollup of rollups) {
-      if (!rollup.matches(event)) continue;
-      for (const w of rollup.windows) {
-        const pk = aggregateKey({
-          rollup: rollup.name,
-          window: w.size,
-          dims: encodeDims(rollup.dimValues(event)),
-          windowStart: windowStart(event.ts, w.ms),
-        });
-        let e = out.get(pk);
-        if (e === undefined) {
-          e = { rollup, state: emptyState(), members: [] };
-          out.set(pk, e);
-        }
-        foldEvent(e.state, rollup, event);
-        e.members.push(i);
-      }
-    }
-  });
-  return out;
-}
-
-/** The independent, fault-free fold of a list of events, finalized and keyed by pk (quantiles on request). */
-export function expectedAggregates(
-  config: ResolvedConfig,
-  inputs: readonly FoldInput[],
-  withQuantiles = false,
-): Record<string, FinalState> {
-  const folded = perEventFold(compileRollups(config.rollups), inputs);
-  return Object.fromEntries(
-    [...folded]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, e]) => [k, finalizeState(e.state, withQuantiles ? e.rollup.config.stats : [])]),
-  );
-}
-
-/**
- * Writes `events` to the table as shard `shardId`'s processor would (one item per touched aggregate, the
- * real item codec), bypassing the stream. Returns the partition keys written.
+ * Writes `events` to the table as shard `shardId`'s processor does, by running the real processor on them
+ * (each record arriving at its event's time, so none is late), with `rollups` only when given. Only the
+ * aggregate items stay: the shard checkpoint the processor also writes is removed unless it existed. Returns the
+ * partition keys of the aggregate items it wrote, sorted (so by window start within a rollup and dims).
  */
 export async function putFoldedItems(
   client: DynamoDBClient,
@@ -160,16 +122,43 @@ export async function putFoldedItems(
   events: readonly ShardlineEvent[],
   options: { rollups?: readonly string[]; now?: number } = {},
 ): Promise<string[]> {
-  const rollups = compileRollups(
-    options.rollups ? config.rollups.filter((r) => options.rollups!.includes(r.name)) : config.rollups,
-  );
-  const inputs = events.map((event, i) => ({ position: toPosition(String(i + 1)), event }));
-  const codec = aggregateCodec(config.table.ttlDays, () => options.now ?? Date.now());
-  const pks: string[] = [];
-  for (const delta of foldBatch(rollups, inputs).values()) {
-    const item = codec.toItem(aggregatePending(delta, shardId, inputs), delta.state, delta.hi);
-    await client.send(new PutItemCommand({ TableName: config.table.name, Item: item }));
-    pks.push(delta.pk);
+  const only = options.rollups;
+  const scoped: ResolvedConfig =
+    only === undefined ? config : { ...config, rollups: config.rollups.filter((r) => only.includes(r.name)) };
+  const before = new Set(await aggregateKeysOf(client, config.table.name, shardId));
+  const checkpointKey = { pk: { S: SHARDS_PK }, sk: { S: shardId } };
+  const hadCheckpoint =
+    (await client.send(new GetItemCommand({ TableName: config.table.name, Key: checkpointKey }))).Item !==
+    undefined;
+  const event: KinesisStreamEvent = {
+    Records: events.map((e, i) =>
+      kinesisRecord({
+        data: encodeEnvelope(e),
+        sequenceNumber: seq(i + 1),
+        partitionKey: e.source,
+        arrivalMs: e.ts,
+        shardId,
+      }),
+    ),
+  };
+  const sink = recordingSink();
+  const now = options.now ?? Date.now();
+  const { report } = await testProcessor(client, scoped, sink, () => now).processBatch(event);
+  if (report.failedFrom !== null || sink.records.length > 0) {
+    throw new Error(`putFoldedItems: the processor did not aggregate every event: ${JSON.stringify(report)}`);
   }
-  return pks;
+  if (!hadCheckpoint) {
+    await client.send(new DeleteItemCommand({ TableName: config.table.name, Key: checkpointKey }));
+  }
+  return (await aggregateKeysOf(client, config.table.name, shardId)).filter((pk) => !before.has(pk)).sort();
+}
+
+async function aggregateKeysOf(
+  client: DynamoDBClient,
+  tableName: string,
+  shardId: string,
+): Promise<string[]> {
+  return (await scanItems(client, tableName))
+    .filter((i) => i.pk !== SHARDS_PK && i.sk === shardId)
+    .map((i) => String(i.pk));
 }

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clock, chunkRequests, type FailedRecord, Producer } from '../../producers/sdk/index.ts';
-import { injectFaults, type LocalKinesis, startKinesalite } from '../unit/producers/kinesalite.ts';
+import { injectFaults, type LocalKinesis, startKinesalite } from '../helpers/kinesalite.ts';
 
 const seed = process.env.FC_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.FC_SEED);
 console.info(`producer properties: fast-check seed ${seed}`);

@@ -67,7 +67,7 @@ const FIRST_DYNAMO_FAULTS: ReadonlyMap<number, WireFault> = new Map([
 ]);
 const FIRST_GET_RECORDS_THROTTLE = 6;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly options: ResolvedChaosOptions;
@@ -92,9 +92,12 @@ export class FaultInjector {
   #dynamoRequests = 0;
   #getRecords = 0;
   readonly #clients: { destroy(): void }[] = [];
+  readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(options: ChaosOptions = {}) {
+  /** `sleep` waits out an injected timeout (tests pass a fake). @default setTimeout */
+  constructor(options: ChaosOptions = {}, deps: { sleep?: (ms: number) => Promise<void> } = {}) {
     this.options = resolveChaosOptions(options);
+    this.#sleep = deps.sleep ?? realSleep;
     const seed = this.options.seed;
     this.#handlerRng = createRng(seed);
     this.#duplicateRng = createRng(seed ^ 0x5bd1e995);
@@ -135,7 +138,7 @@ export class FaultInjector {
         case 'errorDuring': {
           // The process "crashes" with writes in flight: they still land, nobody awaits them.
           inner(event, context).catch(() => undefined);
-          await sleep(Math.floor(this.#handlerRng.next() * 30));
+          await this.#sleep(Math.floor(this.#handlerRng.next() * 30));
           throw new InjectedFaultError(fault);
         }
         case 'errorAfter':
@@ -150,7 +153,9 @@ export class FaultInjector {
         }
         case 'timeout': {
           // Sleeps past the timeout, then writes as a zombie while the mapping already retries the batch.
-          await sleep(context.getRemainingTimeInMillis() + 50 + Math.floor(this.#handlerRng.next() * 500));
+          await this.#sleep(
+            context.getRemainingTimeInMillis() + 50 + Math.floor(this.#handlerRng.next() * 500),
+          );
           return inner(event, context);
         }
       }

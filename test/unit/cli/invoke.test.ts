@@ -34,7 +34,12 @@ describe('shardline invoke', () => {
     }
     expect(code).toBe(0);
     const printed = JSON.parse(out.join('')) as { response: unknown; report: { quarantined: number } };
-    expect(printed.response).toEqual({ batchItemFailures: [] });
+    // The sample is a tumbling-window event: the response carries the window's state on (an empty carry:
+    // the sample's own state is not one this processor writes).
+    expect(printed.response).toEqual({
+      batchItemFailures: [],
+      state: expect.objectContaining({ v: 1, items: {} }),
+    });
     expect(printed.report.quarantined).toBe(1);
     const quarantined = files(join(dataDir, 's3', 'shardline-archive', 'quarantine'))
       .flatMap((f) => readFileSync(f, 'utf8').trim().split('\n'))

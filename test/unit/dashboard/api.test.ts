@@ -7,7 +7,7 @@ import type { PipelineHealth } from '../../../dashboard/health.ts';
 import { type SeriesResponse, startDashboard, type TopResponse } from '../../../dashboard/index.ts';
 import type { ProducedRecord } from '../../../producers/index.ts';
 import { readAggregates } from '../../../queries/aggregates.ts';
-import { minutesAgo, startPipeline, type TestPipeline } from './pipeline.ts';
+import { minutesAgo, startPipeline, type TestPipeline } from '../../helpers/pipeline.ts';
 
 let pipeline: TestPipeline;
 let dash: { url: string; close(): Promise<void> };

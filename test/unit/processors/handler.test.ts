@@ -53,9 +53,7 @@ describe('processor handler', () => {
       position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber),
       event: ok(e),
     }));
-    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(
-      expectedAggregates(config, inputs),
-    );
+    expect(await readMergedAggregates(dynamo.client, config)).toEqual(expectedAggregates(config, inputs));
     const [cp] = await readCheckpoints(dynamo.client, config.table.name);
     expect(cp).toMatchObject({
       shardId: 'shardId-000000000000',
@@ -69,12 +67,12 @@ describe('processor handler', () => {
     const envelopes = Array.from({ length: 20 }, (_, i) => makeEvent({ metrics: { temperature: i } }));
     const handler = testProcessor(dynamo.client, config);
     await handler.processBatch(eventOf(envelopes));
-    const before = await readMergedAggregates(dynamo.client, config.table.name);
+    const before = await readMergedAggregates(dynamo.client, config);
     const fresh = testProcessor(dynamo.client, config); // a new container: no cache
     const { response: res, report } = await fresh.processBatch(eventOf(envelopes));
     expect(res.batchItemFailures).toEqual([]);
     expect(report).toMatchObject({ itemsWritten: 0, itemsSkipped: expect.any(Number) });
-    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(before);
+    expect(await readMergedAggregates(dynamo.client, config)).toEqual(before);
     expect((await readCheckpoints(dynamo.client, config.table.name))[0]).toMatchObject({
       records: 20,
       aggregated: 20,
@@ -92,9 +90,7 @@ describe('processor handler', () => {
       position: toPosition(eventOf([e], i + 1).Records[0]!.kinesis.sequenceNumber),
       event: ok(e),
     }));
-    expect(await readMergedAggregates(dynamo.client, config.table.name)).toEqual(
-      expectedAggregates(config, inputs),
-    );
+    expect(await readMergedAggregates(dynamo.client, config)).toEqual(expectedAggregates(config, inputs));
   });
 
   it('quarantines bad records with a reason and keeps going', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localKinesisOptions, register } from '../../../cli/commands/produce.ts';
 import { validateEnvelope } from '../../../common/envelope.ts';
 import { produce } from '../../../producers/index.ts';
-import { type LocalKinesis, startKinesalite } from './kinesalite.ts';
+import { type LocalKinesis, startKinesalite } from '../../helpers/kinesalite.ts';
 
 let kinesis: LocalKinesis;
 let n = 0;

@@ -5,12 +5,32 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeStreamSummaryCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { esmHarness, eventSource, FUNCTION_ARN, REGION, recorder, waitUntil } from '../../../helpers/esm.ts';
 
 const harness = esmHarness();
 const { createStream, put, startEsm } = harness;
+
+/** The records of a one-shard stream, read from TRIM_HORIZON. */
+async function readAll(stream: string) {
+  const it = await harness.kinesis.send(
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
+  );
+  return (
+    (await harness.kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }))).Records ?? []
+  );
+}
 
 describe('event shape', () => {
   it('builds every record field exactly as Lambda does', async () => {
@@ -94,7 +114,8 @@ describe('batching', () => {
     const esm = await startEsm(stream, rec.handler, {
       eventSource: eventSource({ maximumBatchingWindowInSeconds: 2 }),
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // Once the first page (the a-records) is read, the window is open: the b-records arrive within it.
+    await waitUntil(() => esm.stats()[0]?.millisBehindLatest !== null);
     for (let i = 0; i < 3; i++) await put(stream, `b${i}`);
     await esm.drain({ timeoutMs: 10_000 });
     expect(rec.calls.map((c) => c.event.Records.length)).toEqual([6]);
@@ -163,9 +184,10 @@ describe('starting position', () => {
   it('AT_TIMESTAMP reads records that arrived at or after the timestamp', async () => {
     const stream = await createStream();
     await put(stream, 'old');
-    await new Promise((r) => setTimeout(r, 30));
-    const at = Date.now() / 1000;
-    await new Promise((r) => setTimeout(r, 30));
+    // The timestamp: just after the old record's arrival; the new one is put once the clock has passed it.
+    const [oldRecord] = await readAll(stream);
+    const at = (oldRecord!.ApproximateArrivalTimestamp!.getTime() + 1) / 1000;
+    await waitUntil(() => Date.now() > at * 1000 + 1);
     await put(stream, 'new');
     const rec = recorder();
     const esm = await startEsm(stream, rec.handler, {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalIngest } from '../../../../infra/local/ingest.ts';
 import { IngestOptionsError } from '../../../../producers/ingest/index.ts';
-import { injectFaults, type LocalKinesis, startKinesalite } from '../../producers/kinesalite.ts';
+import { injectFaults, type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 let kinesis: LocalKinesis;
 let ingest: LocalIngest;

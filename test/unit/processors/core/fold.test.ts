@@ -1,12 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../../common/config.ts';
 import type { ShardlineEvent } from '../../../../common/envelope.ts';
-import { type FoldInput, foldBatch } from '../../../../processors/core/fold.ts';
+import { type FoldInput, foldBatch, foldEvent } from '../../../../processors/core/fold.ts';
 import { toPosition } from '../../../../processors/core/position.ts';
-import { aggregateKey, type CompiledRollup, compileRollups } from '../../../../processors/core/rollup.ts';
-import { finalizeState } from '../../../../processors/core/state.ts';
+import {
+  aggregateKey,
+  type CompiledRollup,
+  compileRollups,
+  encodeDims,
+  windowStart,
+} from '../../../../processors/core/rollup.ts';
+import { type AggState, emptyState, finalizeState } from '../../../../processors/core/state.ts';
 import { T0 } from '../../../helpers/factories.ts';
-import { perEventFold } from '../../../helpers/processor.ts';
+
+/**
+ * The reference fold: each event into each matching rollup and window on its own, keyed by `aggregateKey`
+ * built per event, with no batching, grouping or window derivation (what `foldBatch` must equal).
+ */
+function perEventFold(
+  rollups: readonly CompiledRollup[],
+  inputs: readonly FoldInput[],
+): Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }> {
+  const out = new Map<string, { rollup: CompiledRollup; state: AggState; members: number[] }>();
+  inputs.forEach(({ event }, i) => {
+    for (const rollup of rollups) {
+      if (!rollup.matches(event)) continue;
+      for (const w of rollup.windows) {
+        const pk = aggregateKey({
+          rollup: rollup.name,
+          window: w.size,
+          dims: encodeDims(rollup.dimValues(event)),
+          windowStart: windowStart(event.ts, w.ms),
+        });
+        let e = out.get(pk);
+        if (e === undefined) {
+          e = { rollup, state: emptyState(), members: [] };
+          out.set(pk, e);
+        }
+        foldEvent(e.state, rollup, event);
+        e.members.push(i);
+      }
+    }
+  });
+  return out;
+}
 
 const SITES = ['berlin', 'oslo', 'a b#c', ''];
 

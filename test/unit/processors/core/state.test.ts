@@ -168,7 +168,7 @@ describe('DynamoDB item size stays under 400 KB by construction', () => {
         sk: 'shardId-000000000499',
         lo: '0',
         after: () => undefined,
-        delta: { key } as never,
+        key,
       } as never,
       state,
       '9'.repeat(64),

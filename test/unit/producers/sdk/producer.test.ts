@@ -16,7 +16,7 @@ import {
   ProducerClosedError,
   resolveProducerOptions,
 } from '../../../../producers/sdk/index.ts';
-import { injectFaults, type LocalKinesis, startKinesalite } from '../kinesalite.ts';
+import { injectFaults, type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 const require = createRequire(import.meta.url);
 const agg = require('aws-kinesis-agg') as {

@@ -8,7 +8,7 @@ import {
   TrackerError,
   WEB_LIMITS,
 } from '../../../../producers/web/index.ts';
-import { injectFaults, type LocalKinesis, startKinesalite } from '../kinesalite.ts';
+import { injectFaults, type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 let kinesis: LocalKinesis;
 let n = 0;

@@ -9,7 +9,7 @@ import {
   runAthenaQuery,
   toTypedCell,
 } from '../../../../queries/athena/index.ts';
-import { column, execution, page, type Recorded, RecordedAthena } from './recorded.ts';
+import { column, execution, page, type Recorded, RecordedAthena } from '../../../helpers/athena-recorded.ts';
 
 const ID = '6b1e2c7a-3f4d-4e5f-9a8b-1c2d3e4f5a6b';
 const MB = 2 ** 20;

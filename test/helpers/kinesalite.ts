@@ -15,8 +15,8 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../../common/aws.ts';
-import { startKinesis } from '../../../infra/local/emulators.ts';
+import { kinesisClient } from '../../common/aws.ts';
+import { startKinesis } from '../../infra/local/emulators.ts';
 
 export interface LocalKinesis {
   readonly endpoint: string;

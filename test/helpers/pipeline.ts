@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamodbClient, kinesisClient } from '../../../common/aws.ts';
-import { type ResolvedConfig, resolveConfig } from '../../../common/config.ts';
-import { LocalCloud } from '../../../infra/local/index.ts';
-import { type ProducedRecord, produce } from '../../../producers/index.ts';
+import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
+import { type ResolvedConfig, resolveConfig } from '../../common/config.ts';
+import { LocalCloud } from '../../infra/local/index.ts';
+import { type ProducedRecord, produce } from '../../producers/index.ts';
 
 export interface TestPipeline {
   readonly cloud: LocalCloud;
@@ -56,6 +56,7 @@ export async function startPipeline(name: string): Promise<TestPipeline> {
         devices: 12,
         seed: seed ?? ++seeds,
         startTimeMs,
+        kpl: false, // one Kinesis record per event: the status panel counts records
       });
       if (report.failed > 0) throw new Error(`produce failed ${report.failed} records`);
       await cloud.drain({ timeoutMs: 30_000 });
