@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbClient } from '../../../../common/aws.ts';
 import { meterDynamo, meterKinesis } from '../../../../infra/local/meter.ts';
 import { startTestDynamo, type TestDynamo } from '../../../helpers/factories.ts';
-import { type LocalKinesis, startKinesalite } from '../../producers/kinesalite.ts';
+import { type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 let dynamo: TestDynamo;
 let kinesis: LocalKinesis;
