@@ -53,9 +53,7 @@ describe('devices over MQTT', () => {
     const client = dynamodbClient(t.cloud.clientOptions('dynamodb'));
     try {
       const inputs = fleet.events.map((event) => ({ event }));
-      expect(await readMergedAggregates(client, config)).toEqual(
-        expectedAggregates(config, inputs),
-      );
+      expect(await readMergedAggregates(client, config)).toEqual(expectedAggregates(config, inputs));
       const checkpoints = await readCheckpoints(client, config.table.name);
       const aggregated = checkpoints.reduce((a, c) => a + c.aggregated, 0);
       const quarantinedByProcessor = checkpoints.reduce((a, c) => a + c.quarantined, 0);
