@@ -35,12 +35,24 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env): CliEnviron
 }
 
 /**
- * For `--target aws`: the SDK reads `AWS_ENDPOINT_URL_<SERVICE>` itself, so endpoints of a local cloud left
- * in the environment (`http://127.0.0.1...`) are removed, and the stack's region becomes the default.
+ * For `--target aws`: the stack's region becomes the default. The SDK reads `AWS_ENDPOINT_URL_<SERVICE>`
+ * itself and they are left as the user set them: `eval "$(shardline env)"` points them at the local cloud's
+ * AWS APIs on purpose (nothing in the CLI writes them).
  */
 export function useAwsEnvironment(stackRegion: string, env: NodeJS.ProcessEnv = process.env): void {
-  for (const v of ['AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_FIREHOSE']) {
-    if (env[v]?.startsWith('http://127.0.0.1')) delete env[v];
-  }
   env.AWS_REGION ??= stackRegion;
+}
+
+/**
+ * Bring your own emulator: the Kinesis / DynamoDB endpoints set in the environment, which `up` and `demo`
+ * use instead of starting kinesalite / dynalite.
+ */
+export function externalEndpoints(env: CliEnvironment = cliEnvironment()): {
+  kinesis?: string;
+  dynamodb?: string;
+} {
+  return {
+    ...(env.endpoints.kinesis ? { kinesis: env.endpoints.kinesis } : {}),
+    ...(env.endpoints.dynamodb ? { dynamodb: env.endpoints.dynamodb } : {}),
+  };
 }

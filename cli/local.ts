@@ -36,6 +36,7 @@ export async function withLocalCloud<T>(
     esm: false,
     firehose: options.firehose ?? false,
     mqtt: false,
+    awsApis: false,
   });
   try {
     return await fn({ endpoints: cloud.endpoints, region: cloud.region });

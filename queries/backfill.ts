@@ -24,7 +24,7 @@ import type { ShardlineEvent } from '../common/envelope.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX } from '../common/table.ts';
 import { type AggregatePending, aggregateCodec, stateFromAttribute } from '../processors/adapters/items.ts';
-import { foldBatch, type ItemDelta } from '../processors/core/fold.ts';
+import { foldBatch } from '../processors/core/fold.ts';
 import {
   type AggregateKey,
   compileRollup,
@@ -33,16 +33,18 @@ import {
 } from '../processors/core/rollup.ts';
 import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
 import { dimsRecord, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
-import { DuckDbEngine } from './engine/duckdb.ts';
-import { rollupEventsSql } from './reconcile.ts';
+import { type ArchiveEngine, openDuckDbArchive } from './archive.ts';
+import { rollupEventsSql, settledCutoff } from './reconcile.ts';
 
 /** Sort key (and watermark) of a backfilled aggregate item. */
 export const BACKFILL_SK = 'backfill';
 
 export interface BackfillOptions {
   readonly config: ResolvedConfig;
-  /** Local cloud state folder holding the archive (`<dataDir>/s3/<bucket>/`). */
-  readonly dataDir: string;
+  /** Local cloud state folder holding the archive (`<dataDir>/s3/<bucket>/`), read when `archive` is not given. */
+  readonly dataDir?: string;
+  /** The engine reading the archive (Athena for a deployed stack). @default DuckDB over `dataDir` */
+  readonly archive?: ArchiveEngine;
   /** DynamoDB client (local emulator or AWS). */
   readonly client: DynamoDBClient;
   /** Start of the event-time range, epoch ms; widened down to each window's start. */
@@ -115,7 +117,7 @@ export interface BackfillReport {
 
 /** The instant before which windows are closed: `now − allowedLateness − bufferInterval`. Pure. */
 export function closedCutoff(config: ResolvedConfig, now: number): number {
-  return now - (config.processing.allowedLatenessSeconds + config.archive.bufferIntervalSeconds) * 1000;
+  return settledCutoff(config, now);
 }
 
 /** The closed window starts `[lo, hi)` of a range and the open part skipped. Pure. */
@@ -139,6 +141,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const readValue = (s: AggState) => JSON.stringify(finalizeState(s));
 
 function asRecord(v: unknown): Record<string, unknown> {
+  if (typeof v === 'string') return asRecord(JSON.parse(v)); // CAST(map AS JSON)
   if (Array.isArray(v)) return {}; // DuckDB renders an empty MAP as []
   return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 }
@@ -189,7 +192,7 @@ function dimsOf(rollup: RollupConfig, key: AggregateKey): Record<string, string>
 }
 
 /**
- * Rebuilds the closed aggregates of a range from the archive (local DuckDB) and reports what changed.
+ * Rebuilds the closed aggregates of a range from the archive (DuckDB locally, Athena for a stack) and reports what changed.
  *
  * @example
  * ```ts
@@ -219,7 +222,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
   let bytesScanned = 0;
   let maxHi = Number.NEGATIVE_INFINITY;
 
-  const engine = await DuckDbEngine.open({ dataDir: options.dataDir, config });
+  if (!options.archive && options.dataDir === undefined) {
+    throw new UsageError('backfill needs an archive engine or the dataDir of the local archive');
+  }
+  const engine = options.archive ?? (await openDuckDbArchive(options.dataDir!, config));
   try {
     for (const rollup of rollups) {
       for (const window of rollup.windows) {
@@ -234,12 +240,13 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
           'eventid',
           'source',
           'type',
-          'epoch_ms(ts) AS ts_ms',
-          'metrics',
-          'dims',
+          // Athena returns maps as display text: read them as JSON, in both engines.
+          'CAST(round(to_unixtime(ts) * 1000) AS BIGINT) AS ts_ms',
+          'CAST(metrics AS JSON) AS metrics',
+          'CAST(dims AS JSON) AS dims',
         ])}\nORDER BY ts_ms, eventid`;
         const result = await engine.run(sql);
-        bytesScanned += result.stats.bytesScanned;
+        bytesScanned += result.bytesScanned;
         eventsRead += result.rows.length;
         const inputs = result.rows.map((r, i) => ({
           position: String(i + 1).padStart(129, '0'),
@@ -289,11 +296,11 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
           }
           const stale = items.filter((i) => i.sk!.S !== BACKFILL_SK);
           if (!dryRun) {
-            const pending: Pick<AggregatePending, 'pk' | 'sk' | 'lo' | 'after'> & { delta: ItemDelta } = {
+            const pending: AggregatePending = {
               pk,
               sk: BACKFILL_SK,
               lo: BACKFILL_SK,
-              delta,
+              key: delta.key,
               after: () => undefined,
             };
             await client.send(
@@ -324,7 +331,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
       }
     }
   } finally {
-    engine.close();
+    if (!options.archive) await engine.close();
   }
 
   for (const s of segments) {

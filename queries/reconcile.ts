@@ -35,8 +35,8 @@ import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.t
 import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
 import type { FinalMetric } from '../processors/core/state.ts';
 import { type AggregateRow, dimsRecord, findRollup, readAggregates } from './aggregates.ts';
+import { type ArchiveEngine, openDuckDbArchive } from './archive.ts';
 import { sqlString, timestampLiteral } from './catalog.ts';
-import { DuckDbEngine } from './engine/duckdb.ts';
 
 /** Default relative tolerance of sums (relative to the sum of absolute values). */
 export const DEFAULT_SUM_TOLERANCE = 1e-9;
@@ -101,9 +101,22 @@ export interface ComparisonResult {
 }
 
 export interface ReconcileReport extends ComparisonResult {
+  /** No drift in a settled window (differences in unsettled windows are `pending`, not drift). */
   readonly ok: boolean;
   readonly from: string;
   readonly to: string;
+  /**
+   * Windows ending after this instant are not settled yet (now − allowed lateness − the archive's Firehose
+   * buffer interval): their events may still arrive or sit in Firehose's buffer, so a difference there is
+   * `pending`. ISO-8601.
+   */
+  readonly settledBefore: string;
+  /** Differences in unsettled windows: expected to resolve once Firehose flushes. Not drift. */
+  readonly pending: Drift[];
+  /** Aggregates (window, dims, window start) with a pending difference. */
+  readonly windowsPending: number;
+  /** The engine that read the archive. */
+  readonly engine: 'duckdb' | 'athena';
   readonly rollupsChecked: number;
   readonly sumTolerance: number;
   /** Bytes the archive queries read. */
@@ -178,19 +191,27 @@ export function compareAggregates(
 
 const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace('T', '-');
 
+/** A map's value for a key, NULL when missing (Trino's `m[k]` fails on a missing key; `element_at` does not). */
+const mapValue = (column: string, key: string) => `element_at(${column}, ${sqlString(key)})`;
+
 function distinctExpr(field: string): string {
   if (field === 'source' || field === 'type') return field;
   if (field === 'eventId') return 'eventid';
-  return `dims[${sqlString(field.slice('dims.'.length))}]`;
+  return mapValue('dims', field.slice('dims.'.length));
 }
 
 function groupExpr(by: string): string {
   if (by === 'source' || by === 'type') return by;
-  return `coalesce(dims[${sqlString(by.slice('dims.'.length))}], '')`;
+  return `coalesce(${mapValue('dims', by.slice('dims.'.length))}, '')`;
+}
+
+/** Window start (epoch ms) of `ts` for windows of `w` ms, in SQL both DuckDB (shimmed) and Athena run. */
+export function windowStartSql(w: number): string {
+  return `CAST(floor(to_unixtime(ts) * 1000 / ${w}) AS BIGINT) * ${w}`;
 }
 
 /**
- * The DuckDB SQL selecting `columns` from the archive events a rollup folds with event time in `[from, to)`:
+ * The SQL (Athena's dialect, which DuckDB runs with the `engine/compat.ts` shims) selecting `columns` from the archive events a rollup folds with event time in `[from, to)`:
  * deduplicated by `eventid` (CTE `e`, one row per event; rows without an `eventid` or with `v` other than 1
  * cannot have been aggregated), without the events the processor quarantined for any reason (CTE `q`: `late`
  * and `future_timestamp` envelopes, and invalid records such as `unsupported_version` that Firehose's Parquet
@@ -216,7 +237,7 @@ export function rollupEventsSql(
   const conds: string[] = [];
   if (rollup.eventType !== '*') conds.push(`type = ${sqlString(rollup.eventType)}`);
   if (rollup.metrics.length > 0) {
-    conds.push(`(${rollup.metrics.map((m) => `metrics[${sqlString(m)}] IS NOT NULL`).join(' OR ')})`);
+    conds.push(`(${rollup.metrics.map((m) => `${mapValue('metrics', m)} IS NOT NULL`).join(' OR ')})`);
   }
   return `
 WITH q AS (
@@ -237,7 +258,7 @@ WHERE eventid NOT IN (SELECT eventid FROM q)${conds.length ? ` AND ${conds.join(
 }
 
 /**
- * The DuckDB SQL that recomputes one rollup window over `[from, to)` (already aligned to windows) from the
+ * The SQL (Athena's dialect; DuckDB runs it with the shims) that recomputes one rollup window over `[from, to)` (already aligned to windows) from the
  * archive. Exported for inspection and tests.
  */
 export function rollupSql(
@@ -251,10 +272,10 @@ export function rollupSql(
   const dims = rollup.by.map((b, i) => `${groupExpr(b)} AS d${i}`);
   const quantiles = quantileStats(rollup.stats);
   const metricCols = rollup.metrics.flatMap((m, i) => {
-    const v = `metrics[${sqlString(m)}]`;
-    // The value at rank floor(q * (n - 1)) of the sorted values (0-based; DuckDB lists are 1-based): the
-    // rank DDSketch reports (DuckDB's quantile_disc uses another one).
-    const sorted = `list_sort(list(${v}) FILTER (WHERE ${v} IS NOT NULL))`;
+    const v = mapValue('metrics', m);
+    // The value at rank floor(q * (n - 1)) of the sorted values (0-based; SQL arrays are 1-based): the
+    // rank DDSketch reports (DuckDB's quantile_disc uses another one). Guarded: Trino rejects index 0.
+    const sorted = `array_sort(array_agg(${v}) FILTER (WHERE ${v} IS NOT NULL))`;
     return [
       `count(${v}) AS m${i}_count`,
       `sum(${v}) AS m${i}_sum`,
@@ -263,21 +284,16 @@ export function rollupSql(
       `max(${v}) AS m${i}_max`,
       ...quantiles.map(
         ([, q], j) =>
-          `${sorted}[CAST(floor(CAST(${q} AS DOUBLE) * CAST(count(${v}) - 1 AS DOUBLE)) AS BIGINT) + 1] AS m${i}_q${j}`,
+          `CASE WHEN count(${v}) > 0 THEN ${sorted}[CAST(floor(CAST(${q} AS DOUBLE) * CAST(count(${v}) - 1 AS DOUBLE)) AS BIGINT) + 1] END AS m${i}_q${j}`,
       ),
     ];
   });
   const distinctCols = distinctFieldsOf(rollup.stats).map(
     (f, k) => `count(DISTINCT ${distinctExpr(f)}) AS x${k}`,
   );
-  const groupBy = [...rollup.by.map((_, i) => `d${i}`), 'ws'];
-  const select = [
-    ...dims,
-    `(epoch_ms(ts) // ${w}) * ${w} AS ws`,
-    'count(*) AS n',
-    ...metricCols,
-    ...distinctCols,
-  ];
+  // By position: Trino does not group by output aliases.
+  const groupBy = [...rollup.by.map((_, i) => String(i + 1)), String(rollup.by.length + 1)];
+  const select = [...dims, `${windowStartSql(w)} AS ws`, 'count(*) AS n', ...metricCols, ...distinctCols];
   return `${rollupEventsSql(config, rollup, from, to, select)}
 GROUP BY ${groupBy.join(', ')}`;
 }
@@ -329,10 +345,30 @@ export function archiveRows(
   });
 }
 
+/**
+ * The instant before which windows are settled: `now − allowedLateness − archive buffer interval`. A window
+ * `[s, s + w)` is settled when `s + w < cutoff`: no event can still be folded into it (later ones are
+ * quarantined as `late`) and Firehose has flushed everything that arrived in time. Pure.
+ */
+export function settledCutoff(config: ResolvedConfig, now: number): number {
+  return now - (config.processing.allowedLatenessSeconds + config.archive.bufferIntervalSeconds) * 1000;
+}
+
 export interface ReconcileOptions {
   readonly config: ResolvedConfig;
-  /** Local cloud state folder holding the archive (`<dataDir>/s3/<bucket>/`). */
-  readonly dataDir: string;
+  /** Local cloud state folder holding the archive (`<dataDir>/s3/<bucket>/`), read when `archive` is not given. */
+  readonly dataDir?: string;
+  /** The engine reading the archive (Athena for a deployed stack). @default DuckDB over `dataDir` */
+  readonly archive?: ArchiveEngine;
+  /** Clock, epoch ms: decides which windows are settled. @default Date.now() */
+  readonly now?: number;
+  /** Leave unsettled windows out entirely (no `pending`). @default false */
+  readonly settledOnly?: boolean;
+  /**
+   * The caller drained the pipeline (processor and Firehose, e.g. `LocalCloud.drain`): every window counts
+   * as settled and any difference is drift. @default false
+   */
+  readonly drained?: boolean;
   /** DynamoDB client (local emulator or AWS). */
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
   /** Start of the event-time range, epoch ms; widened down to each window's start. */
@@ -346,7 +382,7 @@ export interface ReconcileOptions {
 }
 
 /**
- * Recomputes every rollup window over the range from the archive (local DuckDB) and compares it with
+ * Recomputes every rollup window over the range from the archive (DuckDB locally, Athena for a stack) and compares it with
  * DynamoDB. `ok` is true when no drift was found.
  *
  * @example
@@ -367,18 +403,29 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     throw new UsageError(`sumTolerance must be between 0 and 0.001; received ${tol}`);
   const names = options.rollups ?? config.rollups.map((r) => r.name);
   const rollups = names.map((n) => findRollup(config, n));
-  const engine = await DuckDbEngine.open({ dataDir: options.dataDir, config });
+  if (!options.archive && options.dataDir === undefined) {
+    throw new UsageError('reconcile needs an archive engine or the dataDir of the local archive');
+  }
+  const engine = options.archive ?? (await openDuckDbArchive(options.dataDir!, config));
+  const cutoff = options.drained
+    ? Number.POSITIVE_INFINITY
+    : settledCutoff(config, options.now ?? Date.now());
   let windowsChecked = 0;
   let bytesScanned = 0;
   const drifts: Drift[] = [];
+  const pending: Drift[] = [];
+  const pendingKeys = new Set<string>();
   try {
     for (const rollup of rollups) {
       for (const window of rollup.windows) {
         const w = WINDOW_MS[window];
         const lo = Math.floor(from / w) * w;
-        const hi = Math.ceil(to / w) * w;
+        let hi = Math.ceil(to / w) * w;
+        // Settled windows end before the cutoff: [s, s + w) with s + w < cutoff.
+        if (options.settledOnly) hi = Math.min(hi, Math.max(lo, Math.floor((cutoff - 1) / w) * w));
+        if (lo >= hi) continue;
         const result = await engine.run(rollupSql(config, rollup, window, lo, hi));
-        bytesScanned += result.stats.bytesScanned;
+        bytesScanned += result.bytesScanned;
         const archive = archiveRows(rollup, window, result.rows);
         const stored = await readAggregates(options.client, config, {
           rollup: rollup.name,
@@ -388,16 +435,26 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         });
         const cmp = compareAggregates(rollup.name, archive, stored, tol);
         windowsChecked += cmp.windowsChecked;
-        drifts.push(...cmp.drifts);
+        for (const d of cmp.drifts) {
+          if (Date.parse(d.windowStart) + w < cutoff) drifts.push(d);
+          else {
+            pending.push(d);
+            pendingKeys.add(`${d.rollup}|${d.window}|${d.windowStart}|${JSON.stringify(d.dims)}`);
+          }
+        }
       }
     }
   } finally {
-    engine.close();
+    if (!options.archive) await engine.close();
   }
   return {
     ok: drifts.length === 0,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
+    settledBefore: new Date(Math.min(cutoff, 8.64e15)).toISOString(),
+    pending,
+    windowsPending: pendingKeys.size,
+    engine: engine.name,
     rollupsChecked: rollups.length,
     windowsChecked,
     drifts,

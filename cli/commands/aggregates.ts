@@ -5,25 +5,27 @@ import type { Command } from 'commander';
 import { quantileStats, WINDOWS, type WindowSize } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { findRollup, readAggregates } from '../../queries/aggregates.ts';
-import { openCliDynamo } from '../local.ts';
 import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
+import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 export function register(program: Command): void {
-  withCommonOptions(
-    program
-      .command('aggregates')
-      .description('read windowed aggregates from DynamoDB (shard items merged)')
-      .requiredOption('--rollup <name>', 'rollup name')
-      .option('--window <w>', `window size (${WINDOWS.join(', ')}); default every window of the rollup`)
-      .option('--from <time>', 'window starts at or after (ISO, epoch ms, now, -1h)', parseTime('--from'))
-      .option('--to <time>', 'window starts before (ISO, epoch ms, now, -1h)', parseTime('--to'))
-      .option(
-        '--dim <k=v>',
-        'keep only these dims (repeatable)',
-        (v: string, acc: string[]) => [...acc, v],
-        [] as string[],
-      )
-      .option('--json', 'print JSON'),
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('aggregates')
+        .description('read windowed aggregates from DynamoDB (shard items merged)')
+        .requiredOption('--rollup <name>', 'rollup name')
+        .option('--window <w>', `window size (${WINDOWS.join(', ')}); default every window of the rollup`)
+        .option('--from <time>', 'window starts at or after (ISO, epoch ms, now, -1h)', parseTime('--from'))
+        .option('--to <time>', 'window starts before (ISO, epoch ms, now, -1h)', parseTime('--to'))
+        .option(
+          '--dim <k=v>',
+          'keep only these dims (repeatable)',
+          (v: string, acc: string[]) => [...acc, v],
+          [] as string[],
+        )
+        .option('--json', 'print JSON'),
+    ),
   ).action(
     async (opts: {
       rollup: string;
@@ -34,6 +36,8 @@ export function register(program: Command): void {
       json?: boolean;
       config?: string;
       dataDir: string;
+      target: TargetName;
+      stack?: string;
     }) => {
       if (opts.window !== undefined && !(WINDOWS as readonly string[]).includes(opts.window)) {
         throw new UsageError(`--window must be one of ${WINDOWS.join(', ')}; received "${opts.window}"`);
@@ -44,8 +48,9 @@ export function register(program: Command): void {
         if (eq <= 0) throw new UsageError(`--dim must look like name=value; received "${d}"`);
         dims[d.slice(0, eq)] = d.slice(eq + 1);
       }
-      const config = await loadConfig(opts.config);
-      const dynamo = await openCliDynamo(opts.dataDir, config);
+      const target = await resolveTarget(await loadConfig(opts.config), opts);
+      const { config } = target;
+      const dynamo = await target.openAggregates();
       try {
         const rows = await readAggregates(dynamo.client, config, {
           rollup: opts.rollup,

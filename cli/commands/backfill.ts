@@ -5,8 +5,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { backfill } from '../../queries/backfill.ts';
-import { openCliDynamo } from '../local.ts';
-import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
+import {
+  athenaProgress,
+  formatTable,
+  loadConfig,
+  parseTime,
+  printJson,
+  withCommonOptions,
+} from '../shared.ts';
+import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 interface BackfillFlags {
   from?: number;
@@ -16,38 +23,47 @@ interface BackfillFlags {
   dryRun?: boolean;
   config?: string;
   dataDir: string;
+  target: TargetName;
+  stack?: string;
 }
 
 export function register(program: Command): void {
-  withCommonOptions(
-    program
-      .command('backfill')
-      .description(
-        'rebuild the aggregates of a range from the archive (closed windows only): one backfill item per key replaces the shard items',
-      )
-      .option(
-        '--from <time>',
-        'start of the event-time range (ISO, epoch ms, now, -1d); required',
-        parseTime('--from'),
-      )
-      .option('--to <time>', 'end of the event-time range (ISO, epoch ms, now, -1h)', parseTime('--to'))
-      .option(
-        '--rollup <name>',
-        'only this rollup (repeatable)',
-        (v: string, acc: string[]) => [...acc, v],
-        [] as string[],
-      )
-      .option('--dry-run', 'report what would change without writing')
-      .option('--json', 'print the report as JSON'),
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('backfill')
+        .description(
+          'rebuild the aggregates of a range from the archive (closed windows only): one backfill item per key replaces the shard items',
+        )
+        .option(
+          '--from <time>',
+          'start of the event-time range (ISO, epoch ms, now, -1d); required',
+          parseTime('--from'),
+        )
+        .option('--to <time>', 'end of the event-time range (ISO, epoch ms, now, -1h)', parseTime('--to'))
+        .option(
+          '--rollup <name>',
+          'only this rollup (repeatable)',
+          (v: string, acc: string[]) => [...acc, v],
+          [] as string[],
+        )
+        .option('--dry-run', 'report what would change without writing')
+        .option('--json', 'print the report as JSON'),
+    ),
   ).action(async (opts: BackfillFlags) => {
     if (opts.from === undefined) throw new UsageError('backfill: --from is required (e.g. --from -2d)');
-    const config = await loadConfig(opts.config);
+    const target = await resolveTarget(await loadConfig(opts.config), opts);
+    const { config } = target;
     const to = opts.to ?? Date.now();
-    const dynamo = await openCliDynamo(opts.dataDir, config);
+    const dynamo = await target.openAggregates();
+    const archive = await target.openArchive({ onState: athenaProgress() }).catch(async (err: unknown) => {
+      await dynamo.close();
+      throw err;
+    });
     try {
       const report = await backfill({
         config,
-        dataDir: opts.dataDir,
+        archive,
         client: dynamo.client,
         from: opts.from,
         to,
@@ -81,6 +97,7 @@ export function register(program: Command): void {
       }
       for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
     } finally {
+      await archive.close();
       await dynamo.close();
     }
   });

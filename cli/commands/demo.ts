@@ -12,7 +12,7 @@ import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { SHARDS_PK } from '../../common/table.ts';
 import { readStatus } from '../../queries/status.ts';
-import { cliEnvironment } from '../env.ts';
+import { cliEnvironment, externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
 
@@ -164,9 +164,14 @@ export function register(program: Command): void {
 
         const { verbose } = cliEnvironment();
         say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
+        const external = externalEndpoints();
+        for (const [service, endpoint] of Object.entries(external)) {
+          say(`Using your ${service} at ${endpoint} (AWS_ENDPOINT_URL_${service.toUpperCase()})`);
+        }
         const cloud = await LocalCloud.start({
           config,
           dataDir,
+          external,
           log: (l) => (verbose ? say(l) : undefined),
           emulatorThreads: opts.emulatorThreads ?? false,
           ...chaos?.cloudOptions(),
@@ -272,6 +277,8 @@ export function register(program: Command): void {
             client: clients.dynamodb,
             from: startedAt - lateness,
             to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
+            // The pipeline was drained: every window is complete, any difference is drift.
+            drained: true,
           });
           const archivedCounts = await countArchived(config, dataDir);
           const produced = result.report.sent;

@@ -10,12 +10,23 @@ import type { ResolvedConfig } from '../../common/config.ts';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../../common/envelope.ts';
 import { UsageError } from '../../common/errors.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
-import { formatTable, loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
+import { type ArchiveEngine, openDuckDbArchive } from '../../queries/archive.ts';
+import {
+  athenaProgress,
+  formatTable,
+  loadConfig,
+  parseIntOption,
+  printJson,
+  withCommonOptions,
+} from '../shared.ts';
+import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 export interface QuarantineListOptions {
   readonly config: ResolvedConfig;
-  /** Local cloud state folder holding `s3/<archive bucket>/quarantine/`. */
-  readonly dataDir: string;
+  /** Local cloud state folder holding `s3/<archive bucket>/quarantine/`, read when `archive` is not given. */
+  readonly dataDir?: string;
+  /** The engine reading the quarantine table (Athena for a stack). @default DuckDB over `dataDir` */
+  readonly archive?: ArchiveEngine;
   /** Only records quarantined for this reason. @default every reason */
   readonly reason?: QuarantineReason;
   /** Most records returned, 1–1,000,000 (counts cover all). @default 100 */
@@ -31,10 +42,11 @@ export interface QuarantineList {
   records: QuarantineRecord[];
 }
 
+// Athena's dialect (no QUALIFY): the first quarantining of each record.
 const DISTINCT = (table: string) =>
-  `SELECT * FROM ${table} QUALIFY row_number() OVER (PARTITION BY shardid, sequencenumber, subsequencenumber ORDER BY quarantinedat) = 1`;
+  `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY shardid, sequencenumber, subsequencenumber ORDER BY quarantinedat) AS quarantine_copy FROM ${table}) WHERE quarantine_copy = 1`;
 
-/** Reads the quarantine archive with DuckDB. */
+/** Reads the quarantine table (DuckDB over the local archive, or Athena). */
 export async function listQuarantine(options: QuarantineListOptions): Promise<QuarantineList> {
   const limit = options.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
@@ -45,8 +57,10 @@ export async function listQuarantine(options: QuarantineListOptions): Promise<Qu
       `reason must be one of ${QUARANTINE_REASONS.join(', ')}; received ${JSON.stringify(options.reason)}`,
     );
   }
-  const { DuckDbEngine } = await import('../../queries/engine/duckdb.ts');
-  const engine = await DuckDbEngine.open({ dataDir: options.dataDir, config: options.config });
+  if (!options.archive && options.dataDir === undefined) {
+    throw new UsageError('listQuarantine needs an archive engine or the dataDir of the local archive');
+  }
+  const engine = options.archive ?? (await openDuckDbArchive(options.dataDir!, options.config));
   try {
     const distinct = DISTINCT(options.config.quarantine.tableName);
     const counts = await engine.run(
@@ -80,7 +94,7 @@ export async function listQuarantine(options: QuarantineListOptions): Promise<Qu
         : (byReason[options.reason] ?? 0);
     return { total, byReason, records };
   } finally {
-    await engine.close();
+    if (!options.archive) await engine.close();
   }
 }
 
@@ -92,31 +106,48 @@ function preview(base64: string, max = 40): string {
 }
 
 export function register(program: Command): void {
-  withCommonOptions(
-    program
-      .command('quarantine')
-      .description(
-        'list quarantined records (original bytes, shard, sequence number, reason) from the archive',
-      )
-      .option('--reason <reason>', `only this reason (${QUARANTINE_REASONS.join(', ')})`)
-      .option('--limit <n>', 'most records listed', parseIntOption('--limit', 1, 1_000_000), 100)
-      .option('--json', 'print JSON: total, byReason and the records with their original bytes (base64)'),
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('quarantine')
+        .description(
+          'list quarantined records (original bytes, shard, sequence number, reason) from the archive',
+        )
+        .option('--reason <reason>', `only this reason (${QUARANTINE_REASONS.join(', ')})`)
+        .option('--limit <n>', 'most records listed', parseIntOption('--limit', 1, 1_000_000), 100)
+        .option('--json', 'print JSON: total, byReason and the records with their original bytes (base64)'),
+    ),
   ).action(
-    async (opts: { config?: string; dataDir: string; reason?: string; limit: number; json?: boolean }) => {
+    async (opts: {
+      config?: string;
+      dataDir: string;
+      reason?: string;
+      limit: number;
+      json?: boolean;
+      target: TargetName;
+      stack?: string;
+    }) => {
       if (opts.reason !== undefined && !(QUARANTINE_REASONS as readonly string[]).includes(opts.reason)) {
         throw new UsageError(
           `--reason must be one of ${QUARANTINE_REASONS.join(', ')}; got ${JSON.stringify(opts.reason)}`,
         );
       }
-      const config = await loadConfig(opts.config);
       const dataDir = resolve(opts.dataDir);
-      if (!existsSync(dataDir)) throw new UsageError(`--data-dir: no such folder ${dataDir}`);
-      const list = await listQuarantine({
-        config,
-        dataDir,
-        limit: opts.limit,
-        ...(opts.reason === undefined ? {} : { reason: opts.reason as QuarantineReason }),
-      });
+      if (opts.target !== 'aws' && !existsSync(dataDir))
+        throw new UsageError(`--data-dir: no such folder ${dataDir}`);
+      const target = await resolveTarget(await loadConfig(opts.config), { ...opts, dataDir });
+      const archive = await target.openArchive({ onState: athenaProgress() });
+      let list: QuarantineList;
+      try {
+        list = await listQuarantine({
+          config: target.config,
+          archive,
+          limit: opts.limit,
+          ...(opts.reason === undefined ? {} : { reason: opts.reason as QuarantineReason }),
+        });
+      } finally {
+        await archive.close();
+      }
       if (opts.json) return printJson(list);
       const reasons = Object.entries(list.byReason)
         .map(([r, n]) => `${r} ${n}`)

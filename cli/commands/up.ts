@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
+import { externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, untilSignal, withCommonOptions } from '../shared.ts';
 
@@ -31,17 +32,26 @@ export function register(program: Command): void {
         if (!opts.json) process.stderr.write(`${line}\n`);
       };
       const { LocalCloud } = await import('../../infra/local/index.ts');
+      const external = externalEndpoints();
+      for (const [service, endpoint] of Object.entries(external)) {
+        log(`using your ${service} at ${endpoint} (AWS_ENDPOINT_URL_${service.toUpperCase()})`);
+      }
       const cloud = await LocalCloud.start({
         config,
         dataDir,
         log,
         emulatorThreads: opts.emulatorThreads ?? false,
+        external,
       });
       const ready = {
         region: cloud.region,
         kinesisEndpoint: cloud.endpoints.kinesis,
         dynamodbEndpoint: cloud.endpoints.dynamodb,
         firehoseEndpoint: cloud.endpoints.firehose,
+        athenaEndpoint: cloud.endpoints.athena,
+        cloudformationEndpoint: cloud.endpoints.cloudformation,
+        sqsEndpoint: cloud.endpoints.sqs,
+        stackName: cloud.apis?.stackName ?? null,
         ingestUrl: cloud.ingestUrl,
         mqttUrl: cloud.mqtt?.url ?? null,
         streamName: cloud.streamName,
@@ -53,6 +63,7 @@ export function register(program: Command): void {
       if (!opts.json) {
         process.stderr.write(
           `local cloud ready in ${dataDir}; other shardline commands with the same --data-dir use it.\n` +
+            `AWS tools (and --target aws) reach it after: eval "$(shardline env --data-dir ${opts.dataDir})"\n` +
             `Press Ctrl-C to stop.\n`,
         );
       }

@@ -5,6 +5,19 @@
 import type uPlotType from 'uplot';
 import type { RollupInfo, SeriesResponse, TopResponse } from '../api.ts';
 import type { PipelineHealth } from '../health.ts';
+import {
+  ALL_GROUPS as ALL,
+  align,
+  dimsLabel,
+  eventsPerWindow,
+  fmtInt,
+  formatLag,
+  formatValue,
+  MAX_LINES,
+  pointValue,
+  shownSeries,
+  valueLabel,
+} from './model.ts';
 
 type UPlot = uPlotType;
 type UPlotCtor = typeof uPlotType;
@@ -12,9 +25,6 @@ type UPlotCtor = typeof uPlotType;
 const UPlotGlobal = (globalThis as unknown as { uPlot: UPlotCtor }).uPlot;
 
 const PALETTE = ['#38bdf8', '#a78bfa', '#34d399', '#fbbf24', '#f472b6', '#fb923c', '#e2e8f0', '#f87171'];
-/** Series drawn at once (the largest groups); pick a group to see any other. */
-const MAX_LINES = 8;
-const ALL = '__all__';
 
 interface State {
   rollups: RollupInfo[];
@@ -58,29 +68,6 @@ const state: State = {
   live: params.get('live') !== '0',
 };
 
-const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-const fmtInt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-function formatValue(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  return Math.abs(v) >= 1000 ? fmtInt.format(v) : fmt.format(v);
-}
-
-function formatLag(ms: number | null): string {
-  if (ms === null) return '?';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
-
-function dimsLabel(dims: Record<string, string>): string {
-  const entries = Object.entries(dims);
-  if (entries.length === 0) return 'all events';
-  return entries
-    .map(([k, v]) => (entries.length === 1 ? v || '(none)' : `${k}=${v || '(none)'}`))
-    .join(' · ');
-}
-
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   props: { text?: string; className?: string; title?: string } = {},
@@ -116,13 +103,6 @@ function fillSelect(select: HTMLSelectElement, options: { value: string; label: 
   );
   select.value = options.some((o) => o.value === chosen) ? chosen : (options[0]?.value ?? '');
   return select.value;
-}
-
-function valueLabel(key: string): string {
-  if (key === 'count') return 'events';
-  if (key.startsWith('distinct:')) return `distinct ${key.slice('distinct:'.length)} (est.)`;
-  const dot = key.indexOf('.');
-  return `${key.slice(0, dot)} (${key.slice(dot + 1)})`;
 }
 
 /** Syncs the pickers with the state (and the state with what the pickers can offer). */
@@ -227,43 +207,6 @@ function drawChart(
   debug.charts[slot] = chart;
 }
 
-/** Every window start from the first to the last with data (gaps stay visible as nulls), epoch ms. */
-function windowsAxis(ts: Iterable<number>, windowMs: number): number[] {
-  const sorted = [...new Set(ts)].sort((a, b) => a - b);
-  if (sorted.length === 0) return [];
-  const out: number[] = [];
-  for (let t = sorted[0]!; t <= sorted.at(-1)!; t += windowMs) out.push(t);
-  return out;
-}
-
-/** The displayed groups' points on one time axis (seconds), `null` where a group has no window. */
-function align(
-  shown: SeriesResponse['series'],
-  windowMs: number,
-  pick: (p: SeriesResponse['series'][number]['points'][number]) => number | null,
-) {
-  const xs = windowsAxis(
-    shown.flatMap((s) => s.points.map((p) => p.t)),
-    windowMs,
-  );
-  const ys = shown.map((s) => {
-    const byT = new Map(s.points.map((p) => [p.t, pick(p)]));
-    return xs.map((t) => byT.get(t) ?? null);
-  });
-  return [xs.map((t) => t / 1000), ...ys] as uPlotType.AlignedData;
-}
-
-function pointValue(p: SeriesResponse['series'][number]['points'][number], key: string): number | null {
-  if (key === 'count') return p.count;
-  if (key.startsWith('distinct:')) return p.distinct?.[key.slice('distinct:'.length)] ?? null;
-  const dot = key.indexOf('.');
-  const metric = key.slice(0, dot);
-  const stat = key.slice(dot + 1);
-  const m = p.metrics[metric] as unknown as Record<string, number | null> | undefined;
-  const v = m?.[stat];
-  return typeof v === 'number' ? v : null;
-}
-
 async function refreshCharts() {
   const r = currentRollup();
   const res = await getJson<SeriesResponse>('/api/series', {
@@ -273,8 +216,7 @@ async function refreshCharts() {
   });
   debug.lastSeries = res;
   syncPickers(res.series);
-  const shown =
-    state.group === ALL ? res.series.slice(0, MAX_LINES) : res.series.filter((s) => s.key === state.group);
+  const shown = shownSeries(res.series, state.group);
   const labels = shown.map((s) => dimsLabel(s.dims));
   $('value-title').textContent = `${valueLabel(state.value)} per ${res.window} window`;
   $('value-note').textContent =
@@ -284,32 +226,22 @@ async function refreshCharts() {
     'value',
     $('value-chart'),
     labels,
-    align(shown, res.windowMs, (p) => pointValue(p, state.value)),
+    align(shown, res.windowMs, (p) => pointValue(p, state.value)) as uPlotType.AlignedData,
     300,
     {
       yLabel: valueLabel(state.value),
       windowMs: res.windowMs,
     },
   );
-  // Events per window, all shown groups together (exact integer sums).
-  const totals = new Map<number, number>();
-  for (const s of shown) for (const p of s.points) totals.set(p.t, (totals.get(p.t) ?? 0) + p.count);
-  const xs = windowsAxis(totals.keys(), res.windowMs);
-  const total = xs.reduce((a, t) => a + (totals.get(t) ?? 0), 0);
+  // Events per window, all shown groups together.
+  const { data: counts, total } = eventsPerWindow(shown, res.windowMs);
   $('count-note').textContent =
     `${fmtInt.format(total)} events in range${state.group === ALL ? '' : ` · ${labels[0] ?? ''}`}`;
-  drawChart(
-    'count',
-    $('count-chart'),
-    ['events'],
-    [xs.map((t) => t / 1000), xs.map((t) => totals.get(t) ?? null)],
-    180,
-    {
-      bars: true,
-      yLabel: 'events per window',
-      windowMs: res.windowMs,
-    },
-  );
+  drawChart('count', $('count-chart'), ['events'], counts as uPlotType.AlignedData, 180, {
+    bars: true,
+    yLabel: 'events per window',
+    windowMs: res.windowMs,
+  });
 }
 
 async function refreshTop() {

@@ -12,6 +12,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
+import { webIngestPolicy } from '../../producers/ingest/index.ts';
+import { type LocalApiEndpoints, type LocalApis, startLocalApis } from './apis.ts';
 import { LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
 import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import {
@@ -80,14 +82,43 @@ export interface LocalCloudOptions {
   readonly mqttPort?: number;
   /** Device rule batching knobs. @default the rule's defaults */
   readonly mqttTuning?: LocalMqttOptions['tuning'];
+  /**
+   * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
+   * depth over SQS): `infra/local/apis.ts`. @default true
+   */
+  readonly awsApis?: boolean;
+  /**
+   * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
+   * kinesalite / dynalite; the stream and table are created there if missing. `shardline up` and `demo`
+   * pass the standard `AWS_ENDPOINT_URL_KINESIS` / `AWS_ENDPOINT_URL_DYNAMODB` here.
+   * @default start both in-process
+   */
+  readonly external?: { readonly kinesis?: string; readonly dynamodb?: string };
 }
+
+/** An endpoint someone else runs: nothing to close. */
+function externalEmulator(endpoint: string): Emulator {
+  return { endpoint, close: async () => undefined };
+}
+
+/** Endpoints of the local cloud's services (null: not running). */
+export type CloudEndpoints = {
+  kinesis: string;
+  dynamodb: string;
+  firehose: string | null;
+  ingest: string | null;
+} & {
+  [K in keyof LocalApiEndpoints]: string | null;
+};
 
 /** Contents of `<dataDir>/cloud.json` while a local cloud runs. */
 export interface CloudInfo {
   pid: number;
   startedAt: string;
   region: string;
-  endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  endpoints: CloudEndpoints;
+  /** Stack name the local CloudFormation answers DescribeStacks for, or null without the AWS APIs. */
+  stackName: string | null;
   streamName: string;
   streamArn: string;
   tableName: string;
@@ -139,13 +170,15 @@ export class LocalCloud {
   readonly streamArn: string;
   readonly tableName: string;
   readonly archiveDir: string;
-  readonly endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+  readonly endpoints: CloudEndpoints;
   readonly esm: EventSourceMapping | null;
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
   /** The MQTT broker and device rule, or null when started with `mqtt: false`. */
   readonly mqtt: LocalMqtt | null;
+  /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
+  readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
   readonly #clients: CloudClients;
   #stopping: Promise<void> | undefined;
@@ -154,11 +187,12 @@ export class LocalCloud {
     config: ResolvedConfig;
     dataDir: string;
     emulators: Emulator[];
-    endpoints: { kinesis: string; dynamodb: string; firehose: string | null; ingest: string | null };
+    endpoints: CloudEndpoints;
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
     mqtt: LocalMqtt | null;
+    apis: LocalApis | null;
     clients: CloudClients;
   }) {
     this.config = args.config;
@@ -173,6 +207,7 @@ export class LocalCloud {
     this.firehose = args.firehose;
     this.ingest = args.ingest;
     this.mqtt = args.mqtt;
+    this.apis = args.apis;
     this.#emulators = args.emulators;
     this.#clients = args.clients;
   }
@@ -188,11 +223,16 @@ export class LocalCloud {
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
     let mqtt: LocalMqtt | null = null;
+    let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
-      const kinesis = await startKinesis({ dataDir, thread });
+      const kinesis = options.external?.kinesis
+        ? externalEmulator(options.external.kinesis)
+        : await startKinesis({ dataDir, thread });
       emulators.push(kinesis);
-      const dynamo = await startDynamo({ dataDir, thread });
+      const dynamo = options.external?.dynamodb
+        ? externalEmulator(options.external.dynamodb)
+        : await startDynamo({ dataDir, thread });
       emulators.push(dynamo);
       const emulated = {
         region: config.region,
@@ -253,6 +293,9 @@ export class LocalCloud {
         ingest = await LocalIngest.start({
           streamName: config.stream.name,
           kinesis: clients.kinesis,
+          // The public endpoint's rules, as API Gateway applies them on AWS.
+          allowedOrigins: config.ingest.allowedOrigins,
+          policy: webIngestPolicy(config.ingest),
           port: options.ingestPort ?? 0,
           log,
         });
@@ -267,6 +310,14 @@ export class LocalCloud {
           ...(options.mqttTuning === undefined ? {} : { tuning: options.mqttTuning }),
         });
       }
+      if (options.awsApis ?? true) {
+        apis = await startLocalApis({
+          config,
+          dataDir,
+          functionName: LOCAL_FUNCTION_NAME,
+          ingestUrl: ingest?.url ?? null,
+        });
+      }
       const cloud = new LocalCloud({
         config,
         dataDir,
@@ -276,17 +327,22 @@ export class LocalCloud {
           dynamodb: dynamo.endpoint,
           firehose: firehose?.endpoint ?? null,
           ingest: ingest?.endpoint ?? null,
+          athena: apis?.endpoints.athena ?? null,
+          cloudformation: apis?.endpoints.cloudformation ?? null,
+          sqs: apis?.endpoints.sqs ?? null,
         },
         esm,
         firehose,
         ingest,
         mqtt,
+        apis,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
       await mqtt?.stop().catch(() => undefined);
+      await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
       await firehose?.stop().catch(() => undefined);
@@ -313,6 +369,7 @@ export class LocalCloud {
       startedAt: new Date().toISOString(),
       region: this.region,
       endpoints: this.endpoints,
+      stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
       mqttUrl: this.mqtt?.url ?? null,
       streamName: this.streamName,
@@ -344,6 +401,10 @@ export class LocalCloud {
       SHARDLINE_QUARANTINE_STREAM: this.config.quarantine.deliveryStreamName,
     };
     if (this.endpoints.firehose !== null) out.AWS_ENDPOINT_URL_FIREHOSE = this.endpoints.firehose;
+    if (this.endpoints.athena !== null) out.AWS_ENDPOINT_URL_ATHENA = this.endpoints.athena;
+    if (this.endpoints.cloudformation !== null)
+      out.AWS_ENDPOINT_URL_CLOUDFORMATION = this.endpoints.cloudformation;
+    if (this.endpoints.sqs !== null) out.AWS_ENDPOINT_URL_SQS = this.endpoints.sqs;
     return out;
   }
 
@@ -371,6 +432,7 @@ export class LocalCloud {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.mqtt?.stop();
+      await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();
       await this.firehose?.stop();

@@ -22,7 +22,7 @@ import { type ClientOptions, clientConfig } from '../../common/aws.ts';
 import { describeValue, UsageError } from '../../common/errors.ts';
 import type { Row } from '../engine/duckdb.ts';
 import { QueryExecutionError } from '../errors.ts';
-import { AthenaQueryCancelledError, AthenaQueryFailedError } from './errors.ts';
+import { AthenaQueryCancelledError, AthenaQueryFailedError, AthenaQueryTimeoutError } from './errors.ts';
 import { athenaQueryCost, type QueryCost } from './pricing.ts';
 import { type AthenaColumn, columnsOf, typedRows } from './values.ts';
 
@@ -58,6 +58,11 @@ export interface AthenaQueryOptions {
   readonly pollMaxMs?: number;
   /** Factor applied to the delay after each poll, 1–10. @default 2 */
   readonly pollMultiplier?: number;
+  /**
+   * Longest the query may take to reach a final state, 1–86,400,000 ms; past it the query is stopped and
+   * {@link AthenaQueryTimeoutError} names its execution id. @default no limit
+   */
+  readonly timeoutMs?: number;
   /** Rows per GetQueryResults page, 1–1,000 (Athena's maximum). @default 1000 */
   readonly pageSize?: number;
   /** Called with each polled state (progress display). */
@@ -160,6 +165,10 @@ function firstRowIsHeader(exec: QueryExecution | undefined): boolean {
  */
 export async function runAthenaQuery(sql: string, options: AthenaQueryOptions): Promise<AthenaQueryResult> {
   const polling = resolvePolling(options);
+  const timeoutMs =
+    options.timeoutMs === undefined
+      ? undefined
+      : inRange('timeoutMs', options.timeoutMs, 1, 86_400_000, false);
   const { client, signal } = options;
   const sleep = options.sleep ?? timerSleep;
   const started = performance.now();
@@ -216,6 +225,10 @@ export async function runAthenaQuery(sql: string, options: AthenaQueryOptions): 
       throw new QueryExecutionError(
         `Athena query ${id}: unexpected state ${describeValue(state)}; expected QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED`,
       );
+    }
+    if (timeoutMs !== undefined && performance.now() - started > timeoutMs) {
+      await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+      throw new AthenaQueryTimeoutError(id, timeoutMs, state);
     }
     await sleep(pollDelay(polling, attempt), signal);
   }

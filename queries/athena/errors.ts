@@ -34,3 +34,16 @@ export class AthenaQueryCancelledError extends QueryExecutionError {
     this.cost = cost;
   }
 }
+
+/** The query did not reach a final state within the caller's time limit; it was asked to stop. */
+export class AthenaQueryTimeoutError extends QueryExecutionError {
+  readonly queryExecutionId: string;
+  readonly timeoutMs: number;
+  constructor(queryExecutionId: string, timeoutMs: number, lastState: string) {
+    super(
+      `Athena query ${queryExecutionId} did not finish within ${timeoutMs} ms (last state ${lastState}); it was stopped. Look it up with: aws athena get-query-execution --query-execution-id ${queryExecutionId}`,
+    );
+    this.queryExecutionId = queryExecutionId;
+    this.timeoutMs = timeoutMs;
+  }
+}

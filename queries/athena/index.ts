@@ -9,7 +9,7 @@ export {
   resolvePolling,
   runAthenaQuery,
 } from './client.ts';
-export { AthenaQueryCancelledError, AthenaQueryFailedError } from './errors.ts';
+export { AthenaQueryCancelledError, AthenaQueryFailedError, AthenaQueryTimeoutError } from './errors.ts';
 export {
   ATHENA_BILLING_UNIT_BYTES,
   ATHENA_MIN_BILLED_BYTES,

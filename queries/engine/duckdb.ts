@@ -31,6 +31,8 @@ export interface QueryStats {
 
 export interface QueryResult {
   readonly columns: string[];
+  /** DuckDB's type of each column, as DuckDB spells it (`BIGINT`, `MAP(VARCHAR, DOUBLE)`, ...). */
+  readonly columnTypes: string[];
   readonly rows: Row[];
   readonly stats: QueryStats;
 }
@@ -209,6 +211,7 @@ export class DuckDbEngine {
     try {
       const reader = await this.connection.runAndReadAll(sql);
       const columns = reader.columnNames();
+      const columnTypes = reader.columnTypes().map((t) => t.toString());
       const rows = reader.getRowObjectsJS().map((r) => {
         const row: Row = {};
         for (const c of columns) row[c] = toCell(r[c]);
@@ -222,10 +225,15 @@ export class DuckDbEngine {
         bytesScanned = Number(tree.total_bytes_read ?? 0);
         filesScanned = filesRead(tree);
       }
-      return { columns, rows, stats: { bytesScanned, filesScanned, elapsedMs } };
+      return { columns, columnTypes, rows, stats: { bytesScanned, filesScanned, elapsedMs } };
     } catch (err) {
       throw new QueryExecutionError(`query failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** Interrupts the statement running on this engine (it then fails with an interrupt error). */
+  interrupt(): void {
+    this.connection.interrupt();
   }
 
   close(): void {

@@ -90,7 +90,8 @@ describe('backfill on a pipeline', () => {
       expect(first.keysWritten).toBeGreaterThan(0);
       expect(first.driftsFixed).toBe(0); // the pipeline was exact: only the item layout changed
       expect(first.itemsDeleted).toBeGreaterThanOrEqual(first.keysWritten);
-      const report = await reconcile({ config, dataDir, client, from, to });
+      const report = await reconcile({ config, dataDir, client, from, to, now });
+      expect(report.pending).toEqual([]);
       expect(report.drifts).toEqual([]);
       expect(report.windowsChecked).toBe(first.keysChecked);
       const second = await backfill({ config, dataDir, client, from, to, now });

@@ -6,7 +6,11 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../common/config.ts';
 import type { ShardlineEvent } from '../../../common/envelope.ts';
+import { startAthenaServer } from '../../../infra/local/athena/api.ts';
+import { LocalAthena } from '../../../infra/local/athena/service.ts';
 import { encodeState } from '../../../processors/core/state.ts';
+import { athenaArchive } from '../../../queries/archive.ts';
+import { athenaClient } from '../../../queries/athena/client.ts';
 import { BACKFILL_SK, backfill, closedRange } from '../../../queries/backfill.ts';
 import { reconcile } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
@@ -163,6 +167,24 @@ describe('backfill', () => {
     const table0 = await scanTable();
     const dry = await backfill({ config, dataDir, client, ...RANGE, now: NOW, dryRun: true });
     expect(await scanTable()).toEqual(table0);
+    // Athena (the local one, through the real client) reads the archive as DuckDB does: the same changes.
+    const athena = await startAthenaServer(new LocalAthena({ config, dataDir, resultsBucket: 'results' }));
+    const athenaSdk = athenaClient({ endpoint: athena.endpoint, region: config.region });
+    try {
+      const viaAthena = await backfill({
+        config,
+        archive: athenaArchive({ client: athenaSdk, config }),
+        client,
+        ...RANGE,
+        now: NOW,
+        dryRun: true,
+      });
+      expect(viaAthena.changes).toEqual(dry.changes);
+      expect(viaAthena.eventsRead).toBe(dry.eventsRead);
+    } finally {
+      athenaSdk.destroy();
+      await athena.close();
+    }
 
     // WHEN
     const report = await backfill({ config, dataDir, client, ...RANGE, now: NOW });
