@@ -64,7 +64,7 @@ export function deviceTopic(mapping: DeviceMapping, source: string): string {
       `device source must be 1-128 characters without /, +, # or NUL (it is one topic level); received ${JSON.stringify(source.slice(0, 60))}`,
     );
   }
-  return mapping.topic.replace('{source}', source);
+  return mapping.topic.replace('{source}', () => source);
 }
 
 /**

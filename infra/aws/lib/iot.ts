@@ -130,7 +130,7 @@ export class DeviceIngest extends Construct {
           {
             Effect: 'Allow',
             Action: 'iot:Publish',
-            Resource: arn(`topic/${mapping.topic.replace('{source}', thing)}`),
+            Resource: arn(`topic/${mapping.topic.replace('{source}', () => thing)}`),
           },
         ],
       },
