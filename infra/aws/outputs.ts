@@ -22,6 +22,10 @@ export const STACK_OUTPUTS = {
   ingestUrl: 'IngestUrl',
   /** Id of the ingest API key (its value: `aws apigateway get-api-key --api-key <id> --include-value`). */
   ingestApiKeyId: 'IngestApiKeyId',
+  /** IoT policy to attach to each device's certificate (`shardline devices` steps in the README). */
+  devicePolicyName: 'DevicePolicyName',
+  /** IoT topic rule forwarding `devices/{source}/events` into the stream. */
+  deviceRuleName: 'DeviceRuleName',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

@@ -25,6 +25,7 @@ import {
 } from './esm.ts';
 import { LocalFirehose, type LocalFirehoseOptions, type LocalFirehoseStats } from './firehose.ts';
 import { LocalIngest } from './ingest.ts';
+import { LocalMqtt, type LocalMqttOptions, type LocalMqttStats } from './mqtt/index.ts';
 /** Account id used in every local ARN. */
 import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
 import { ensureStream, ensureTable } from './private/resources.ts';
@@ -76,6 +77,12 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /** Run the MQTT broker with the device topic rule (`infra/local/mqtt`). @default true */
+  readonly mqtt?: boolean;
+  /** Port of the MQTT broker on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
+  readonly mqttPort?: number;
+  /** Device rule batching knobs. @default the rule's defaults */
+  readonly mqttTuning?: LocalMqttOptions['tuning'];
   /**
    * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
    * depth over SQS): `infra/local/apis.ts`. @default true
@@ -125,11 +132,14 @@ export interface CloudInfo {
   archiveDir: string;
   /** Where web clients POST events (`<endpoints.ingest>/ingest`), or null without the ingest endpoint. */
   ingestUrl: string | null;
+  /** Where devices publish over MQTT (`mqtt://127.0.0.1:<port>`), or null without the broker. */
+  mqttUrl: string | null;
 }
 
 export interface LocalCloudStats {
   esm: ShardStats[] | null;
   firehose: LocalFirehoseStats | null;
+  mqtt: LocalMqttStats | null;
 }
 
 /** The cloud's own SDK clients (the Firehose one only when it runs the processor). */
@@ -172,6 +182,8 @@ export class LocalCloud {
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The MQTT broker and device rule, or null when started with `mqtt: false`. */
+  readonly mqtt: LocalMqtt | null;
   /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
   readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
@@ -186,6 +198,7 @@ export class LocalCloud {
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
+    mqtt: LocalMqtt | null;
     apis: LocalApis | null;
     clients: CloudClients;
   }) {
@@ -200,6 +213,7 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.mqtt = args.mqtt;
     this.apis = args.apis;
     this.#emulators = args.emulators;
     this.#clients = args.clients;
@@ -216,6 +230,7 @@ export class LocalCloud {
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let mqtt: LocalMqtt | null = null;
     let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
@@ -293,6 +308,16 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.mqtt ?? true) {
+        mqtt = await LocalMqtt.start({
+          config,
+          kinesis: clients.kinesis,
+          quarantine: firehose ? connection.clientOptions('firehose') : null,
+          port: options.mqttPort ?? 0,
+          log,
+          ...(options.mqttTuning === undefined ? {} : { tuning: options.mqttTuning }),
+        });
+      }
       if (options.awsApis ?? true) {
         apis = await startLocalApis({
           config,
@@ -318,12 +343,14 @@ export class LocalCloud {
         esm,
         firehose,
         ingest,
+        mqtt,
         apis,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await mqtt?.stop().catch(() => undefined);
       await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
@@ -353,6 +380,7 @@ export class LocalCloud {
       endpoints: this.endpoints,
       stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
+      mqttUrl: this.mqtt?.url ?? null,
       streamName: this.streamName,
       streamArn: this.streamArn,
       tableName: this.tableName,
@@ -390,7 +418,11 @@ export class LocalCloud {
   }
 
   stats(): LocalCloudStats {
-    return { esm: this.esm?.stats() ?? null, firehose: this.firehose?.stats() ?? null };
+    return {
+      esm: this.esm?.stats() ?? null,
+      firehose: this.firehose?.stats() ?? null,
+      mqtt: this.mqtt?.stats() ?? null,
+    };
   }
 
   /**
@@ -400,6 +432,7 @@ export class LocalCloud {
   async drain(options: { timeoutMs?: number; closeWindows?: boolean } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const started = Date.now();
+    await this.mqtt?.drain();
     await this.esm?.drain({ timeoutMs, closeWindows: options.closeWindows ?? false });
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
@@ -407,6 +440,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.mqtt?.stop();
       await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();
