@@ -31,7 +31,7 @@ export const STACK_OUTPUTS = {
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
 /** Default stack name (`cdk deploy Shardline`). */
-export const DEFAULT_STACK_NAME = 'Shardline';
+export { DEFAULT_STACK_NAME } from '../../common/names.ts';
 
 /** CloudWatch namespace of the processor's Powertools metrics. */
 export const METRICS_NAMESPACE = 'Shardline';

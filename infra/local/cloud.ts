@@ -12,6 +12,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
+import { namesForStack } from '../../common/names.ts';
 import { webIngestPolicy } from '../../producers/ingest/index.ts';
 import { type LocalApiEndpoints, type LocalApis, startLocalApis } from './apis.ts';
 import { LOCAL_CREDENTIALS, type LocalService, localClientOptions } from './connect.ts';
@@ -87,6 +88,12 @@ export interface LocalCloudOptions {
    * depth over SQS): `infra/local/apis.ts`. @default true
    */
   readonly awsApis?: boolean;
+  /**
+   * The stack this local cloud stands in for: DescribeStacks answers to it, and the stream, table,
+   * delivery streams, Glue database and workgroup get the names a deployed stack of that name has
+   * (`namesForStack`). @default 'Shardline' (the config's names)
+   */
+  readonly stackName?: string;
   /**
    * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
    * kinesalite / dynalite; the stream and table are created there if missing. `shardline up` and `demo`
@@ -213,7 +220,8 @@ export class LocalCloud {
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
-    const { config } = options;
+    // The names a stack of this name would have on AWS (the config's own for the default stack).
+    const config = namesForStack(options.config, options.stackName);
     const dataDir = resolve(options.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const log = options.log ?? (() => undefined);
@@ -316,6 +324,7 @@ export class LocalCloud {
           dataDir,
           functionName: LOCAL_FUNCTION_NAME,
           ingestUrl: ingest?.url ?? null,
+          ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
         });
       }
       const cloud = new LocalCloud({
