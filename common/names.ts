@@ -3,7 +3,7 @@
  * stream, table, delivery streams, Glue database and Athena workgroup have physical names, which would
  * collide with the first copy's. Under any stack name but the default, every one of those names the
  * config leaves at its default is derived from the stack name instead (`Staging` → stream
- * `staging-events`, table `staging-aggregates`, database `staging`, ...). A name set in the config is
+ * `staging-events`, table `staging-aggregates`, database `staging`, IoT rule `staging_devices`, ...). A name set in the config is
  * kept as it is. The CDK app and the local cloud use the same function, so they agree on the names.
  */
 import { type ResolvedConfig, resolveConfig } from './config.ts';
@@ -88,6 +88,16 @@ export function namesForStack(
         config.athena.workgroup,
         defaults.athena.workgroup,
         prefix,
+        128,
+      ),
+    },
+    iot: {
+      ...config.iot,
+      ruleName: name(
+        'IoT topic rule name',
+        config.iot.ruleName,
+        defaults.iot.ruleName,
+        `${prefix.replace(/-/g, '_')}_devices`,
         128,
       ),
     },

@@ -280,29 +280,6 @@ describe('ShardlineStack', () => {
     }
   });
 
-  it('gives a second copy (-c stackName=...) physical names that collide with none of the first', () => {
-    // Resources whose names are unique per account and region.
-    const unique: Record<string, (p: Record<string, unknown>) => unknown> = {
-      'AWS::Kinesis::Stream': (p) => p['Name'],
-      'AWS::DynamoDB::Table': (p) => p['TableName'],
-      'AWS::KinesisFirehose::DeliveryStream': (p) => p['DeliveryStreamName'],
-      'AWS::Glue::Database': (p) => (p['DatabaseInput'] as { Name: string }).Name,
-      'AWS::Athena::WorkGroup': (p) => p['Name'],
-      'AWS::CloudWatch::Dashboard': (p) => p['DashboardName'],
-    };
-    const names = (t: Template) =>
-      Object.values(
-        t.toJSON()['Resources'] as Record<string, { Type: string; Properties: Record<string, unknown> }>,
-      )
-        .filter((r) => unique[r.Type] !== undefined)
-        .map((r) => unique[r.Type]!(r.Properties));
-    const first = names(template);
-    const second = names(fixture.synth({}, { stackName: 'Staging' }).template);
-    expect(first).toHaveLength(7);
-    expect(second).toHaveLength(7);
-    expect(second.filter((n) => first.includes(n))).toEqual([]);
-  }, 60_000);
-
   it('routes devices/+/events through an IoT topic rule into the stream, with an error action', () => {
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({
@@ -333,6 +310,31 @@ describe('ShardlineStack', () => {
       });
     }
   });
+
+  it('gives a second copy (-c stackName=...) physical names that collide with none of the first', () => {
+    // Resources whose names are unique per account and region.
+    const unique: Record<string, (p: Record<string, unknown>) => unknown> = {
+      'AWS::Kinesis::Stream': (p) => p['Name'],
+      'AWS::DynamoDB::Table': (p) => p['TableName'],
+      'AWS::KinesisFirehose::DeliveryStream': (p) => p['DeliveryStreamName'],
+      'AWS::Glue::Database': (p) => (p['DatabaseInput'] as { Name: string }).Name,
+      'AWS::Athena::WorkGroup': (p) => p['Name'],
+      'AWS::CloudWatch::Dashboard': (p) => p['DashboardName'],
+      'AWS::IoT::TopicRule': (p) => p['RuleName'],
+      'AWS::IoT::Policy': (p) => p['PolicyName'],
+    };
+    const names = (t: Template) =>
+      Object.values(
+        t.toJSON()['Resources'] as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      )
+        .filter((r) => unique[r.Type] !== undefined)
+        .map((r) => unique[r.Type]!(r.Properties));
+    const first = names(template);
+    const second = names(fixture.synth({}, { stackName: 'Staging' }).template);
+    expect(first).toHaveLength(9);
+    expect(second).toHaveLength(9);
+    expect(second.filter((n) => first.includes(n))).toEqual([]);
+  }, 60_000);
 
   it('exports every output the CLI reads', () => {
     for (const name of Object.values(STACK_OUTPUTS)) template.hasOutput(name, {});
