@@ -39,7 +39,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode;
+      // Help and --version end with 0; every parse error (unknown option, bad choice, missing argument)
+      // is a usage error, which the CLI reports with 2 like its own UsageError.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ShardlineError) {
       process.stderr.write(`shardline: ${err.message}\n`);
