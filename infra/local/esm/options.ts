@@ -115,6 +115,19 @@ export function resolveOptions(o: EventSourceMappingOptions): ResolvedMappingOpt
   };
 }
 
+/** What a poller needs from its mapping, handed over as a value. */
+export interface PollerHost {
+  readonly options: EventSourceMappingOptions;
+  readonly resolved: ResolvedMappingOptions;
+  /** Aborts when the mapping stops. */
+  readonly signal: AbortSignal;
+  log(line: string): void;
+  /** A shard was read to its end: look for its children soon. */
+  shardEnded(): void;
+  /** Writes an OnFailure record to the destination; returns where, if anywhere. */
+  writeOnFailure(shardId: string, body: unknown): string | undefined;
+}
+
 /** Sleeps, waking early when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted || ms <= 0) return Promise.resolve();
