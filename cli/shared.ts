@@ -96,3 +96,16 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', stop);
   });
 }
+
+/**
+ * Progress of the Athena queries a command runs (`--target aws`): one stderr line per state change of each
+ * query execution, so a long run shows what it waits for (stdout stays the command's output).
+ */
+export function athenaProgress(): (state: string, queryExecutionId: string) => void {
+  const last = new Map<string, string>();
+  return (state, id) => {
+    if (last.get(id) === state) return;
+    last.set(id, state);
+    process.stderr.write(`athena ${id}: ${state}\n`);
+  };
+}

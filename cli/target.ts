@@ -103,7 +103,10 @@ export function configForStack(config: ResolvedConfig, outputs: StackOutputs): R
   };
 }
 
-/** For `--target aws`: the stack's outputs and the matching config; the AWS SDK uses the real endpoints. */
+/**
+ * For `--target aws`: the stack's outputs and the matching config; endpoints come from the standard AWS
+ * environment.
+ */
 export async function resolveAwsTarget(
   config: ResolvedConfig,
   flags: TargetFlags,

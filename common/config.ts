@@ -301,6 +301,41 @@ const ConfigSchema = z.strictObject({
       bytesScannedCutoffPerQuery: z.number().int().min(10_000_000).default(10_000_000_000),
     })
     .prefault({}),
+  ingest: z
+    .strictObject({
+      /**
+       * Event types web clients may send through the ingest endpoint (the public one: an anonymous page
+       * can call it), 1–100 of them, each `[A-Za-z0-9_.:-]{1,64}`. Anything else is rejected with 400, so a
+       * page cannot write `telemetry` into device rollups. @default ['pageview', 'click', 'purchase']
+       */
+      webEventTypes: z
+        .array(resourceName(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]'))
+        .min(1)
+        .max(100)
+        .default(['pageview', 'click', 'purchase']),
+      /**
+       * Origins browsers may call the ingest endpoint from (CORS), e.g. `https://shop.example.com`;
+       * the answer names the caller's origin only when it is listed. `['*']` lets any page call it.
+       * @default ['*']
+       */
+      allowedOrigins: z
+        .array(
+          resourceName(
+            /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/,
+            'must be * or an origin like https://shop.example.com (scheme, host, optional port; no path)',
+          ),
+        )
+        .min(1)
+        .default(['*']),
+      /** Records in one request, 1–500 (a browser batch; PutRecords takes 500). @default 100 */
+      maxRecordsPerRequest: intIn(1, 500).default(100),
+      /**
+       * Requests a day the API key may make (AWS usage plan quota), 1–1,000,000,000; beyond it API
+       * Gateway answers 429 until the next UTC day. @default 1,000,000
+       */
+      dailyRequestQuota: intIn(1, 1_000_000_000).default(1_000_000),
+    })
+    .prefault({}),
   alarms: z
     .strictObject({
       /**

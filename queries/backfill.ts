@@ -24,7 +24,7 @@ import type { ShardlineEvent } from '../common/envelope.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX } from '../common/table.ts';
 import { type AggregatePending, aggregateCodec, stateFromAttribute } from '../processors/adapters/items.ts';
-import { foldBatch, type ItemDelta } from '../processors/core/fold.ts';
+import { foldBatch } from '../processors/core/fold.ts';
 import {
   type AggregateKey,
   compileRollup,
@@ -296,11 +296,11 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
           }
           const stale = items.filter((i) => i.sk!.S !== BACKFILL_SK);
           if (!dryRun) {
-            const pending: Pick<AggregatePending, 'pk' | 'sk' | 'lo' | 'after'> & { delta: ItemDelta } = {
+            const pending: AggregatePending = {
               pk,
               sk: BACKFILL_SK,
               lo: BACKFILL_SK,
-              delta,
+              key: delta.key,
               after: () => undefined,
             };
             await client.send(

@@ -5,7 +5,14 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { backfill } from '../../queries/backfill.ts';
-import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
+import {
+  athenaProgress,
+  formatTable,
+  loadConfig,
+  parseTime,
+  printJson,
+  withCommonOptions,
+} from '../shared.ts';
 import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 interface BackfillFlags {
@@ -49,7 +56,7 @@ export function register(program: Command): void {
     const { config } = target;
     const to = opts.to ?? Date.now();
     const dynamo = await target.openAggregates();
-    const archive = await target.openArchive().catch(async (err: unknown) => {
+    const archive = await target.openArchive({ onState: athenaProgress() }).catch(async (err: unknown) => {
       await dynamo.close();
       throw err;
     });

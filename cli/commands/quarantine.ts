@@ -11,7 +11,14 @@ import { QUARANTINE_REASONS, type QuarantineReason } from '../../common/envelope
 import { UsageError } from '../../common/errors.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
 import { type ArchiveEngine, openDuckDbArchive } from '../../queries/archive.ts';
-import { formatTable, loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
+import {
+  athenaProgress,
+  formatTable,
+  loadConfig,
+  parseIntOption,
+  printJson,
+  withCommonOptions,
+} from '../shared.ts';
 import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 export interface QuarantineListOptions {
@@ -129,7 +136,7 @@ export function register(program: Command): void {
       if (opts.target !== 'aws' && !existsSync(dataDir))
         throw new UsageError(`--data-dir: no such folder ${dataDir}`);
       const target = await resolveTarget(await loadConfig(opts.config), { ...opts, dataDir });
-      const archive = await target.openArchive();
+      const archive = await target.openArchive({ onState: athenaProgress() });
       let list: QuarantineList;
       try {
         list = await listQuarantine({

@@ -5,7 +5,14 @@
  */
 import type { Command } from 'commander';
 import { reconcile } from '../../queries/reconcile.ts';
-import { formatTable, loadConfig, parseTime, printJson, withCommonOptions } from '../shared.ts';
+import {
+  athenaProgress,
+  formatTable,
+  loadConfig,
+  parseTime,
+  printJson,
+  withCommonOptions,
+} from '../shared.ts';
 import { resolveTarget, type TargetName, withTargetOptions } from '../target.ts';
 
 export function register(program: Command): void {
@@ -51,7 +58,7 @@ export function register(program: Command): void {
       const to = opts.to ?? Date.now();
       const from = opts.from ?? to - 24 * 3_600_000;
       const dynamo = await target.openAggregates();
-      const archive = await target.openArchive().catch(async (err: unknown) => {
+      const archive = await target.openArchive({ onState: athenaProgress() }).catch(async (err: unknown) => {
         await dynamo.close();
         throw err;
       });

@@ -12,6 +12,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
+import { webIngestPolicy } from '../../producers/ingest/index.ts';
 import { type LocalApis, startLocalApis } from './apis.ts';
 import type {
   CloudEndpoints,
@@ -193,6 +194,9 @@ export class LocalCloud {
         ingest = await LocalIngest.start({
           streamName: config.stream.name,
           kinesis: clients.kinesis,
+          // The public endpoint's rules, as API Gateway applies them on AWS.
+          allowedOrigins: config.ingest.allowedOrigins,
+          policy: webIngestPolicy(config.ingest),
           port: options.ingestPort ?? 0,
           log,
         });

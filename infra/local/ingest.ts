@@ -12,6 +12,7 @@ import {
   createIngestHandler,
   type IngestHandler,
   IngestOptionsError,
+  type IngestPolicy,
   type IngestStats,
   type PutOptions,
 } from '../../producers/ingest/index.ts';
@@ -24,8 +25,13 @@ export interface LocalIngestOptions {
   readonly kinesis: KinesisClient;
   /** Port on 127.0.0.1, 0–65535; 0 picks a free one. @default 0 */
   readonly port?: number;
-  /** `Access-Control-Allow-Origin`. @default '*' */
-  readonly allowOrigin?: string;
+  /** Origins whose pages may read the answers (CORS); `['*']` for any. @default ['*'] */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Record count, event types and source namespace accepted; the local cloud passes
+   * `webIngestPolicy(config.ingest)`, the rules API Gateway applies on AWS. @default {} (anything valid)
+   */
+  readonly policy?: IngestPolicy;
   /** PutRecords retry settings. @default the handler's */
   readonly put?: PutOptions;
   readonly log?: (line: string) => void;
@@ -60,7 +66,8 @@ export class LocalIngest {
       streamName: options.streamName,
       client: options.kinesis,
       sdk: async () => (await import('../../producers/web/build.ts')).buildWebSdk(),
-      ...(options.allowOrigin === undefined ? {} : { allowOrigin: options.allowOrigin }),
+      ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
       ...(options.put === undefined ? {} : { put: options.put }),
       ...(options.log === undefined ? {} : { log: options.log }),
     });

@@ -26,7 +26,7 @@ import type { Scenario } from '../../producers/scenarios/types.ts';
 import { webScenario } from '../../producers/scenarios/web.ts';
 import { lambdaGbSeconds } from '../aws/billing.ts';
 import type { MeasuredUsage } from '../aws/cost.ts';
-import { LocalCloud } from './cloud.ts';
+import { LocalCloud, type LocalConnection } from './cloud.ts';
 import { type DynamoUsage, emptyDynamoUsage, meterDynamo, meterKinesis } from './meter.ts';
 
 export type MeasureScenario = 'iot' | 'web' | 'mixed';
@@ -116,8 +116,8 @@ function filesUnder(dir: string): { files: number; bytes: number } {
 }
 
 /** Distinct dims per window start, the largest over the run, for each `rollup#window`. */
-async function groupsOf(config: ResolvedConfig): Promise<Record<string, number>> {
-  const client = dynamodbClient({ region: config.region });
+async function groupsOf(config: ResolvedConfig, cloud: LocalCloud): Promise<Record<string, number>> {
+  const client = dynamodbClient(cloud.clientOptions('dynamodb'));
   const seen = new Map<string, Map<string, Set<string>>>();
   try {
     let start: Record<string, AttributeValue> | undefined;
@@ -177,19 +177,19 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
   const dataDir = mkdtempSync(join(tmpdir(), 'shardline-measure-'));
   const dynamoUsage = emptyDynamoUsage();
   const lambda = { invocations: 0, ms: 0, maxStateBytes: 0, lags: [] as number[] };
-  let processor: LambdaKinesisHandler | undefined;
-  const handler = async (event: KinesisStreamEvent, context: Context) => {
-    // Built at the first invocation, once the local cloud has put its endpoints in the environment.
-    if (processor === undefined) {
-      const ddb = dynamodbClient({ region: config.region });
-      meterDynamo(ddb, dynamoUsage);
-      processor = lambdaHandler(
-        createProcessor({
-          config,
-          clients: { dynamodb: ddb, firehose: firehoseClient({ region: config.region }) },
-        }),
-      );
-    }
+  const clients: { destroy(): void }[] = [];
+  // The processor as the local cloud runs it, on a metered DynamoDB client, timed per invocation.
+  const buildHandler = (connection: LocalConnection) => {
+    const ddb = dynamodbClient(connection.clientOptions('dynamodb'));
+    const firehose = firehoseClient(connection.clientOptions('firehose'));
+    clients.push(ddb, firehose);
+    meterDynamo(ddb, dynamoUsage);
+    const processor: LambdaKinesisHandler = lambdaHandler(
+      createProcessor({ config, clients: { dynamodb: ddb, firehose } }),
+    );
+    return (event: KinesisStreamEvent, context: Context) => timed(processor, event, context);
+  };
+  const timed = async (processor: LambdaKinesisHandler, event: KinesisStreamEvent, context: Context) => {
     const t0 = performance.now();
     const res = await processor(event, context);
     lambda.ms += performance.now() - t0;
@@ -207,11 +207,11 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
   const cloud = await LocalCloud.start({
     config,
     dataDir,
-    handler,
+    buildHandler,
     emulatorThreads: true,
     ingest: false,
   });
-  const kinesis = kinesisClient({ region: config.region });
+  const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
   const kinesisUsage = meterKinesis(kinesis);
   try {
     const started = Date.now();
@@ -255,7 +255,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
     const events = produced.report.sent;
     if (events === 0) throw new UsageError('measure: nothing was produced');
     const archive = filesUnder(cloud.archiveDir);
-    const groups = await groupsOf(config);
+    const groups = await groupsOf(config, cloud);
 
     // Flushes per 1,000 events in production: one per tumbling window per shard. A window of T seconds
     // holds, per carried rollup window of size W, about (1 + T/W) window starts of each group, where the
@@ -339,6 +339,7 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
   } finally {
     kinesis.destroy();
     await cloud.stop();
+    for (const c of clients) c.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

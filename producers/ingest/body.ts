@@ -9,22 +9,57 @@
 import { EnvelopeSchema, LIMITS, validateEnvelope } from '../../common/envelope.ts';
 import { describeValue, formatPath } from '../../common/errors.ts';
 
-/** Limits of one ingest request (those of one Kinesis PutRecords call). */
+/** Hard limits of one ingest request, on every endpoint whatever the config. */
 export const INGEST_LIMITS = {
-  /** Records per request, 1–500 (PutRecords' limit). */
+  /** Records per request: PutRecords takes at most 500 (`ingest.maxRecordsPerRequest` lowers it). */
   maxRecords: 500,
-  /** Request body size in bytes: 5 MiB (PutRecords' limit). */
-  maxBodyBytes: 5 * 1024 * 1024,
+  /**
+   * Request body size in bytes: 10 MiB, API Gateway's REST payload limit (it answers 413 beyond it). What
+   * reaches Kinesis is far smaller: at most `maxRecords` records of at most 32 KiB of JSON each.
+   */
+  maxBodyBytes: 10 * 1024 * 1024,
   /** Problems listed in one 400 response; the rest are counted. */
   maxProblems: 20,
 } as const;
+
+/** Namespace of the `source` of every event that came through the public ingest endpoint. */
+export const WEB_SOURCE_PREFIX = 'web:';
+
+/**
+ * What the public ingest endpoint accepts beyond the envelope schema (from the config's `ingest`
+ * section); API Gateway's model and mapping template apply the same rules on AWS.
+ */
+export interface IngestPolicy {
+  /** Records per request, 1–500. @default 500 */
+  readonly maxRecords?: number;
+  /** The only event types accepted. @default any type */
+  readonly allowedTypes?: readonly string[];
+  /**
+   * Prepended to every record's `source`, in the data written and in the partition key; the source as
+   * sent may then be at most `LIMITS.maxSourceLength` minus its length. @default '' (none)
+   */
+  readonly sourcePrefix?: string;
+}
+
+/** The policy of the public endpoint for a config's `ingest` section. */
+export function webIngestPolicy(ingest: {
+  readonly maxRecordsPerRequest: number;
+  readonly webEventTypes: readonly string[];
+}): Required<IngestPolicy> {
+  return {
+    maxRecords: ingest.maxRecordsPerRequest,
+    allowedTypes: ingest.webEventTypes,
+    sourcePrefix: WEB_SOURCE_PREFIX,
+  };
+}
 
 /** One record ready for Kinesis: its JSON text as received (re-serialized) and its partition key. */
 export interface IngestRecord {
   /** Position in the request's `records` array. */
   readonly index: number;
+  /** The envelope as JSON, its `source` prefixed by the policy's `sourcePrefix`. */
   readonly data: Uint8Array;
-  /** The envelope's `source`. */
+  /** The envelope's (prefixed) `source`. */
   readonly partitionKey: string;
 }
 
@@ -109,7 +144,10 @@ function recordProblems(index: number, record: unknown): IngestProblem[] {
  * if (!out.ok) respond(out.status, { error: out.error, problems: out.problems });
  * ```
  */
-export function parseIngestBody(body: Uint8Array | string): ParseOutcome {
+export function parseIngestBody(body: Uint8Array | string, policy: IngestPolicy = {}): ParseOutcome {
+  const maxRecords = policy.maxRecords ?? INGEST_LIMITS.maxRecords;
+  const prefix = policy.sourcePrefix ?? '';
+  const allowedTypes = policy.allowedTypes === undefined ? undefined : new Set(policy.allowedTypes);
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
   if (bytes.byteLength > INGEST_LIMITS.maxBodyBytes) {
     return reject(413, [
@@ -167,12 +205,12 @@ export function parseIngestBody(body: Uint8Array | string): ParseOutcome {
       },
     ]);
   }
-  if (records.length < 1 || records.length > INGEST_LIMITS.maxRecords) {
+  if (records.length < 1 || records.length > maxRecords) {
     return reject(400, [
       {
         index: null,
         path: 'records',
-        message: `must hold between 1 and ${INGEST_LIMITS.maxRecords} records; received ${records.length}`,
+        message: `must hold between 1 and ${maxRecords} records; received ${records.length}`,
       },
     ]);
   }
@@ -196,7 +234,28 @@ export function parseIngestBody(body: Uint8Array | string): ParseOutcome {
       );
       return;
     }
-    const data = encoder.encode(JSON.stringify(record));
+    const { type, source } = valid.event;
+    const policyProblems: IngestProblem[] = [];
+    if (allowedTypes !== undefined && !allowedTypes.has(type)) {
+      policyProblems.push({
+        index,
+        path: `records[${index}].type`,
+        message: `must be one of ${[...allowedTypes].join(', ')}; received ${describeValue(type)}`,
+      });
+    }
+    if (prefix.length + source.length > LIMITS.maxSourceLength) {
+      policyProblems.push({
+        index,
+        path: `records[${index}].source`,
+        message: `must be at most ${LIMITS.maxSourceLength - prefix.length} characters (the endpoint prefixes "${prefix}"); received ${source.length}`,
+      });
+    }
+    if (policyProblems.length > 0) {
+      add(policyProblems);
+      return;
+    }
+    const stored = prefix === '' ? record : { ...(record as object), source: prefix + source };
+    const data = encoder.encode(JSON.stringify(stored));
     if (data.byteLength > LIMITS.maxEventBytes) {
       add([
         {
@@ -207,7 +266,7 @@ export function parseIngestBody(body: Uint8Array | string): ParseOutcome {
       ]);
       return;
     }
-    out.push({ index, data, partitionKey: valid.event.source });
+    out.push({ index, data, partitionKey: prefix + source });
   });
   if (problems.length > 0) return reject(400, problems, unlisted);
   return { ok: true, records: out };

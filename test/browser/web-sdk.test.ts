@@ -20,6 +20,8 @@ const config = resolveConfig({
   stream: { name: 'browser-e2e', shardCount: 2 },
   table: { name: 'browser-e2e-aggregates' },
   eventSource: { maximumBatchingWindowInSeconds: 0 },
+  // the types the page sends through the (public) ingest endpoint
+  ingest: { webEventTypes: ['pageview', 'click', 'purchase', 'beacon_exit'] },
 });
 const tmp = mkdtempSync(join(tmpdir(), 'browser-'));
 let cloud: LocalCloud;

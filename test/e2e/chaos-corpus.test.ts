@@ -100,7 +100,13 @@ describe('bad input through the local cloud', () => {
     const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
     const dynamodb = dynamodbClient(cloud.clientOptions('dynamodb'));
     try {
-      const producer = new Producer({ streamName: config.stream.name, lingerMs: 0, client: kinesis });
+      // Each bad record as its own Kinesis record (inside a KPL aggregate it would be another input).
+      const producer = new Producer({
+        streamName: config.stream.name,
+        lingerMs: 0,
+        client: kinesis,
+        aggregate: false,
+      });
       let n = 0;
       for (const bad of CORPUS) {
         await producer.sendRaw(bad.data, `bad-${bad.name}`);

@@ -3,12 +3,14 @@
  * discarded, every record is counted exactly once (reconcile) and conservation holds.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../cli/commands/demo.ts';
+import { resolveConfig } from '../../common/config.ts';
+import repositoryConfig from '../../shardline.config.ts';
 
 const run = promisify(execFile);
 
@@ -24,6 +26,15 @@ describe('demo --chaos', () => {
   it('reconciles exactly under injected faults and reports what it injected', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-e2e-'));
     const summaryFile = join(dir, 'summary.json');
+    // The repository's config with more shards and no batching window: enough invocations in 8 s for
+    // every fault kind to fire (tumbling windows and KPL aggregation as by default).
+    const configFile = join(dir, 'chaos.config.mjs');
+    const chaosConfig = {
+      ...repositoryConfig,
+      stream: { ...repositoryConfig.stream, shardCount: 4 },
+      eventSource: { ...repositoryConfig.eventSource, maximumBatchingWindowInSeconds: 0 },
+    };
+    writeFileSync(configFile, `export default ${JSON.stringify(chaosConfig)};\n`);
     await run(
       process.execPath,
       [
@@ -40,6 +51,8 @@ describe('demo --chaos', () => {
         join(dir, 'data'),
         '--summary-json',
         summaryFile,
+        '--config',
+        configFile,
       ],
       { cwd: join(import.meta.dirname, '../..'), timeout: 100_000, env: cleanEnv() },
     );
@@ -56,6 +69,7 @@ describe('demo --chaos', () => {
     }
     expect(f?.observed.onFailure).toBe(0);
     expect(f?.reshardErrors).toEqual([]);
-    expect(f?.observed.shards).toBe(7); // 4 + 2 children of the split + 1 of the merge
+    // The configured shards + 2 children of the split + 1 of the merge.
+    expect(f?.observed.shards).toBe(resolveConfig(chaosConfig).stream.shardCount + 3);
   }, 120_000);
 });

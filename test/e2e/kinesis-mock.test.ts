@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 import { DescribeStreamSummaryCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../cli/commands/demo.ts';
+import { loadConfig } from '../../cli/shared.ts';
 import { kinesisClient } from '../../common/aws.ts';
-import { resolveConfig } from '../../common/config.ts';
 
 const run = promisify(execFile);
 const MOCK_DIR = resolve('node_modules/kinesis-local');
@@ -115,7 +115,8 @@ describe('demo against kinesis-mock (AWS_ENDPOINT_URL_KINESIS)', () => {
     expect(s.produced).toBe(s.aggregated + s.quarantined);
 
     // The stream lives in kinesis-mock (the demo started no kinesalite), with the config's shards.
-    const config = resolveConfig({});
+    // The demo ran with the repository's shardline.config.ts.
+    const config = await loadConfig(resolve('shardline.config.ts'));
     const client = kinesisClient({ endpoint, region: config.region, maxAttempts: 1 });
     try {
       const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: config.stream.name }));

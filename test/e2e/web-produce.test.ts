@@ -18,6 +18,8 @@ const config = resolveConfig({
   stream: { name: 'web-e2e', shardCount: 2 },
   table: { name: 'web-e2e-aggregates' },
   eventSource: { maximumBatchingWindowInSeconds: 0 },
+  // the types the tracker below sends through the (public) ingest endpoint
+  ingest: { webEventTypes: ['pageview', 'click', 'sdk_only'] },
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'web-e2e-'));
 let cloud: LocalCloud;

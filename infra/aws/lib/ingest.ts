@@ -1,10 +1,12 @@
 /**
  * The ingest endpoint on AWS: an API Gateway REST API whose `POST /ingest` is an AWS service integration
  * calling Kinesis PutRecords directly (no Lambda). Same contract as the local endpoint
- * (`producers/ingest/handler.ts`): body `{"records":[envelope,...]}`, 1–500 records, validated against a JSON
- * Schema model generated from the envelope limits (an invalid request is rejected whole with 400 naming
- * the problem), partition key = `source`, answer `{"accepted":N}`, or 503 `{"accepted","failed":[i...]}`
- * when Kinesis refused some entries. An API key and a usage plan throttle it; CORS lets browsers call it.
+ * (`producers/ingest/handler.ts`): body `{"records":[envelope,...]}`, 1–`maxRecordsPerRequest` records,
+ * validated against a JSON Schema model generated from the envelope limits and the allowed web event types
+ * (an invalid request is rejected whole with 400 naming the problem); each record's `source` is namespaced
+ * `web:` in the data and the partition key; answer `{"accepted":N}`, or 503 `{"accepted","failed":[i...]}`
+ * with `Retry-After` when Kinesis refused some entries. An API key and a usage plan sized from the stream's
+ * capacity throttle it and cap it per day; CORS names only the configured origins.
  */
 import {
   aws_apigateway as apigw,
@@ -19,16 +21,22 @@ import {
 import { Construct } from 'constructs';
 import { LIMITS } from '../../../common/envelope.ts';
 import { ConfigError } from '../../../common/errors.ts';
-import { INGEST_LIMITS } from '../../../producers/ingest/body.ts';
+import { INGEST_LIMITS, WEB_SOURCE_PREFIX } from '../../../producers/ingest/body.ts';
 
 export interface IngestApiProps {
   /** The stream records go to. */
   readonly stream: kinesis.IStream;
-  /** Steady-state requests per second of the usage plan, 1–10,000. @default 100 */
+  /** Steady-state requests per second of the stage and the usage plan, 1–10,000. @default 100 */
   readonly rateLimit?: number;
-  /** Burst of requests of the usage plan, 1–5,000. @default 200 */
+  /** Burst of requests of the stage and the usage plan, 1–5,000. @default 2 × rateLimit, at most 5,000 */
   readonly burstLimit?: number;
-  /** CORS allowed origins. @default all origins (`*`) */
+  /** Requests a day the API key may make (usage plan quota), 1–1e9. @default 1,000,000 */
+  readonly dailyRequestQuota?: number;
+  /** Records per request, 1–500. @default 100 */
+  readonly maxRecordsPerRequest?: number;
+  /** Event types the model accepts. @default ['pageview', 'click', 'purchase'] */
+  readonly webEventTypes?: readonly string[];
+  /** Origins whose pages may call the API (CORS); `['*']` for any. @default ['*'] */
   readonly allowOrigins?: readonly string[];
   /** Stage name. @default 'prod' */
   readonly stageName?: string;
@@ -38,8 +46,16 @@ export interface IngestApiProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** What the public model accepts beyond the envelope limits. */
+export interface WebEventRules {
+  /** The only event types accepted. @default any */
+  readonly types?: readonly string[];
+  /** The mapping prefixes `source` with this, so the source sent is that much shorter. @default '' */
+  readonly sourcePrefix?: string;
+}
+
 /** JSON Schema (draft 4, what API Gateway models use) of one v1 envelope, from `LIMITS`. */
-export function envelopeJsonSchema(): apigw.JsonSchema {
+export function envelopeJsonSchema(rules: WebEventRules = {}): apigw.JsonSchema {
   const name = `^(?!__)[A-Za-z_][A-Za-z0-9_]{0,${LIMITS.maxNameLength - 1}}$`;
   const id = '^[A-Za-z0-9_.:-]+$';
   return {
@@ -54,8 +70,18 @@ export function envelopeJsonSchema(): apigw.JsonSchema {
         maxLength: LIMITS.maxEventIdLength,
         pattern: id,
       },
-      source: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: LIMITS.maxSourceLength },
-      type: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: LIMITS.maxTypeLength, pattern: id },
+      source: {
+        type: apigw.JsonSchemaType.STRING,
+        minLength: 1,
+        maxLength: LIMITS.maxSourceLength - (rules.sourcePrefix ?? '').length,
+      },
+      type: {
+        type: apigw.JsonSchemaType.STRING,
+        minLength: 1,
+        maxLength: LIMITS.maxTypeLength,
+        pattern: id,
+        ...(rules.types === undefined ? {} : { enum: [...rules.types] }),
+      },
       ts: {
         oneOf: [
           {
@@ -89,8 +115,11 @@ export function envelopeJsonSchema(): apigw.JsonSchema {
   };
 }
 
-/** JSON Schema of the request body `{"records":[...]}`. */
-export function ingestBodyJsonSchema(): apigw.JsonSchema {
+/** JSON Schema of the request body `{"records":[...]}`, 1–`maxRecords` records. */
+export function ingestBodyJsonSchema(
+  rules: WebEventRules = {},
+  maxRecords: number = INGEST_LIMITS.maxRecords,
+): apigw.JsonSchema {
   return {
     schema: apigw.JsonSchemaVersion.DRAFT4,
     title: 'ShardlineIngest',
@@ -101,35 +130,118 @@ export function ingestBodyJsonSchema(): apigw.JsonSchema {
       records: {
         type: apigw.JsonSchemaType.ARRAY,
         minItems: 1,
-        maxItems: INGEST_LIMITS.maxRecords,
-        items: envelopeJsonSchema(),
+        maxItems: maxRecords,
+        items: envelopeJsonSchema(rules),
       },
     },
   };
 }
 
 /**
- * Mapping template: `{"records":[...]}` → PutRecords; each record's JSON re-serialized by
- * `$input.json` and base64-encoded, partition key = `source`.
+ * Mapping template: `{"records":[...]}` → PutRecords. Every JSON value in the output comes from
+ * `$input.json(...)`, which serializes what the validated body holds, so no string the client sends
+ * (quotes, apostrophes, backslashes, control characters, `</script>`) can make the request invalid JSON:
+ * each record is re-serialized field by field with its `source` prefixed by `sourcePrefix` (the text of
+ * the JSON string after its opening quote is appended to the prefix), then base64-encoded; the partition
+ * key is that prefixed source.
  */
-export function putRecordsTemplate(streamName: string): string {
+export function putRecordsTemplate(streamName: string, sourcePrefix: string = WEB_SOURCE_PREFIX): string {
+  if (!/^[A-Za-z0-9_.:-]*$/.test(sourcePrefix)) {
+    throw new ConfigError(
+      `sourcePrefix must match [A-Za-z0-9_.:-]*; received ${JSON.stringify(sourcePrefix)}`,
+    );
+  }
+  // `$q` holds a double quote, so the record's JSON can be assembled in Velocity string literals, which
+  // interpolate references but cannot contain a double quote themselves.
+  const json = (name: string) => `$input.json("$.records[$i].${name}")`;
+  // `${q}` in Velocity (a quote); built so that it is not a JS template placeholder.
+  const Q = ['$', '{q}'].join('');
+  const key = (name: string) => `${Q}${name}${Q}`;
   return [
     `{"StreamName": "${streamName}", "Records": [`,
+    "#set($q = '\"')",
     "#foreach($r in $input.path('$.records'))",
-    '  {"Data": "$util.base64Encode($input.json("$.records[$foreach.index]"))", "PartitionKey": "$util.escapeJavaScript($r.source)"}#if($foreach.hasNext),#end',
+    '#set($i = $foreach.index)',
+    `#set($src = ${json('source')})`,
+    `#set($source = "${Q}${sourcePrefix}$src.substring(1)")`,
+    `#set($eventId = ${json('eventId')})`,
+    `#set($type = ${json('type')})`,
+    `#set($ts = ${json('ts')})`,
+    `#set($data = "{${key('v')}:1,${key('eventId')}:$eventId,${key('source')}:$source,${key('type')}:$type,${key('ts')}:$ts")`,
+    `#if($r.metrics)#set($metrics = ${json('metrics')})#set($data = "$data,${key('metrics')}:$metrics")#end`,
+    `#if($r.dims)#set($dims = ${json('dims')})#set($data = "$data,${key('dims')}:$dims")#end`,
+    '#set($data = "$data}")',
+    '  {"Data": "$util.base64Encode($data)", "PartitionKey": $source}#if($foreach.hasNext),#end',
     '#end',
     ']}',
   ].join('\n');
 }
 
-/** Response template: `{"accepted":N}`, or status 503 with the indices Kinesis refused. */
+/**
+ * Response template: `{"accepted":N}`, or status 503 with `Retry-After` and the indices Kinesis refused.
+ * Kinesis's per-record error messages are not echoed.
+ */
 export const PUT_RECORDS_RESPONSE_TEMPLATE = [
   "#set($out = $input.path('$'))",
   '#set($failedCount = $out.FailedRecordCount)',
   '#set($accepted = $out.Records.size() - $failedCount)',
-  '#if($failedCount > 0)#set($context.responseOverride.status = 503)#end',
+  '#if($failedCount > 0)#set($context.responseOverride.status = 503)#set($context.responseOverride.header.Retry-After = "1")#end',
   '{"accepted": $accepted#if($failedCount > 0), "failed": [#set($sep = "")#foreach($r in $out.Records)#if("$!r.ErrorCode" != "")$sep$foreach.index#set($sep = ",")#end#end], "error": "$failedCount record(s) were not written; resend only those listed in failed"#end}',
 ].join('\n');
+
+/** Body of a 502 (Kinesis rejected the whole request): no Kinesis text, which names the stream and account. */
+export const REJECTED_RESPONSE_BODY =
+  '{"error": "the stream rejected the request; the API\'s execution log has the reason"}';
+/** Body of a 503 (Kinesis failed or throttled the whole request). */
+export const UNAVAILABLE_RESPONSE_BODY = '{"error": "the stream is unavailable; retry with backoff"}';
+
+/**
+ * Velocity that names the caller's origin in `Access-Control-Allow-Origin` only when it is one of
+ * `origins` (what CDK generates for its CORS preflight with several origins).
+ */
+export function corsOriginTemplate(origins: readonly string[]): string {
+  for (const o of origins) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
+      throw new ConfigError(
+        `allowOrigins must hold * or origins like https://shop.example.com; received ${JSON.stringify(o)}`,
+      );
+    }
+  }
+  return [
+    '#set($origin = $input.params().header.get("Origin"))',
+    '#if("$!origin" == "")#set($origin = $input.params().header.get("origin"))#end',
+    `#if(${origins.map((o) => `$origin == "${o}"`).join(' || ')})#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end`,
+  ].join('\n');
+}
+
+/** The stream's write capacity the ingest limits are sized from. */
+export interface StreamCapacity {
+  /** PROVISIONED: the shard count; ON_DEMAND: ignored (a new on-demand stream takes 4,000 records/s). */
+  readonly shardCount: number;
+  readonly mode: 'PROVISIONED' | 'ON_DEMAND';
+}
+
+/** Records per second one shard takes (Kinesis quota). */
+export const RECORDS_PER_SHARD_SECOND = 1000;
+/** Records per second a new on-demand stream takes (Kinesis quota: 4 MB/s or 4,000 records/s). */
+export const ON_DEMAND_RECORDS_PER_SECOND = 4000;
+
+/**
+ * Stage and usage plan throttling sized so that full requests at the steady rate fit the stream's write
+ * capacity: `rateLimit × maxRecordsPerRequest ≤ records/s the stream takes`, burst twice that (at most
+ * API Gateway's 5,000).
+ */
+export function ingestThrottle(
+  capacity: StreamCapacity,
+  maxRecordsPerRequest: number,
+): { rateLimit: number; burstLimit: number } {
+  const recordsPerSecond =
+    capacity.mode === 'ON_DEMAND'
+      ? ON_DEMAND_RECORDS_PER_SECOND
+      : capacity.shardCount * RECORDS_PER_SHARD_SECOND;
+  const rateLimit = Math.min(10_000, Math.max(1, Math.floor(recordsPerSecond / maxRecordsPerRequest)));
+  return { rateLimit, burstLimit: Math.min(5_000, 2 * rateLimit) };
+}
 
 function inRange(name: string, v: number, min: number, max: number): number {
   if (!Number.isInteger(v) || v < min || v > max) {
@@ -143,7 +255,7 @@ function inRange(name: string, v: number, min: number, max: number): number {
  *
  * @example
  * ```ts
- * const ingest = new IngestApi(this, 'Ingest', { stream: this.stream, rateLimit: 500 });
+ * const ingest = new IngestApi(this, 'Ingest', { stream: this.stream, rateLimit: 40, webEventTypes: ['pageview'] });
  * new CfnOutput(this, 'IngestUrl', { value: ingest.url });
  * ```
  */
@@ -159,9 +271,25 @@ export class IngestApi extends Construct {
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
     const rateLimit = inRange('rateLimit', props.rateLimit ?? 100, 1, 10_000);
-    const burstLimit = inRange('burstLimit', props.burstLimit ?? 200, 1, 5_000);
-    const allowOrigins = [...(props.allowOrigins ?? apigw.Cors.ALL_ORIGINS)];
-    const corsOrigin = allowOrigins.length === 1 ? allowOrigins[0]! : '*';
+    const burstLimit = inRange('burstLimit', props.burstLimit ?? Math.min(5_000, 2 * rateLimit), 1, 5_000);
+    const quota = inRange('dailyRequestQuota', props.dailyRequestQuota ?? 1_000_000, 1, 1_000_000_000);
+    const maxRecords = inRange(
+      'maxRecordsPerRequest',
+      props.maxRecordsPerRequest ?? 100,
+      1,
+      INGEST_LIMITS.maxRecords,
+    );
+    const types = props.webEventTypes ?? ['pageview', 'click', 'purchase'];
+    const allowOrigins = [...(props.allowOrigins ?? ['*'])];
+    const anyOrigin = allowOrigins.includes('*');
+    // One origin (or any): a static header. Several: the integration responses name the caller's origin
+    // when it is listed; gateway responses (validation, throttling) cannot check it and name none.
+    const staticOrigin = anyOrigin ? '*' : allowOrigins.length === 1 ? allowOrigins[0]! : undefined;
+    const corsTemplate = staticOrigin === undefined ? `${corsOriginTemplate(allowOrigins)}\n` : '';
+    const corsParameters: Record<string, string> =
+      staticOrigin === undefined
+        ? { 'method.response.header.Vary': "'Origin'" }
+        : { 'method.response.header.Access-Control-Allow-Origin': `'${staticOrigin}'` };
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -180,17 +308,19 @@ export class IngestApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
+        // Standard fields include the caller's IP: per-client request counts come from this log.
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
       defaultCorsPreflightOptions: {
-        allowOrigins,
+        allowOrigins: anyOrigin ? apigw.Cors.ALL_ORIGINS : allowOrigins,
         allowMethods: ['POST', 'OPTIONS'],
         allowHeaders: ['Content-Type', 'X-Api-Key'],
         maxAge: Duration.minutes(10),
       },
     });
-    const corsHeaders = { 'Access-Control-Allow-Origin': `'${corsOrigin}'` };
+    const corsHeaders: Record<string, string> =
+      staticOrigin === undefined ? {} : { 'Access-Control-Allow-Origin': `'${staticOrigin}'` };
     // Validation and throttling errors carry CORS headers too, so browsers can read them.
     const errorTemplate = {
       'application/json':
@@ -229,7 +359,7 @@ export class IngestApi extends Construct {
     const model = this.api.addModel('IngestBody', {
       contentType: 'application/json',
       modelName: 'ShardlineIngestBody',
-      schema: ingestBodyJsonSchema(),
+      schema: ingestBodyJsonSchema({ types, sourcePrefix: WEB_SOURCE_PREFIX }, maxRecords),
     });
     const validator = this.api.addRequestValidator('BodyValidator', {
       requestValidatorName: 'ingest-body',
@@ -248,64 +378,73 @@ export class IngestApi extends Construct {
         integrationResponses: [
           {
             statusCode: '200',
-            responseParameters: { 'method.response.header.Access-Control-Allow-Origin': `'${corsOrigin}'` },
-            responseTemplates: { 'application/json': PUT_RECORDS_RESPONSE_TEMPLATE },
+            responseParameters: corsParameters,
+            responseTemplates: { 'application/json': corsTemplate + PUT_RECORDS_RESPONSE_TEMPLATE },
           },
           {
             selectionPattern: '4\\d{2}',
             statusCode: '502',
-            responseParameters: { 'method.response.header.Access-Control-Allow-Origin': `'${corsOrigin}'` },
-            responseTemplates: {
-              'application/json':
-                '{"error": "Kinesis rejected the request", "message": $input.json(\'$.message\')}',
-            },
+            responseParameters: corsParameters,
+            responseTemplates: { 'application/json': corsTemplate + REJECTED_RESPONSE_BODY },
           },
           {
             selectionPattern: '5\\d{2}',
             statusCode: '503',
-            responseParameters: { 'method.response.header.Access-Control-Allow-Origin': `'${corsOrigin}'` },
-            responseTemplates: {
-              'application/json': '{"error": "Kinesis is unavailable; retry with backoff"}',
-            },
+            responseParameters: { ...corsParameters, 'method.response.header.Retry-After': "'1'" },
+            responseTemplates: { 'application/json': corsTemplate + UNAVAILABLE_RESPONSE_BODY },
           },
         ],
       },
     });
     const ingest = this.api.root.addResource('ingest');
-    const responseParameters = { 'method.response.header.Access-Control-Allow-Origin': true };
-    ingest.addMethod('POST', integration, {
+    const headers = [
+      'method.response.header.Access-Control-Allow-Origin',
+      'method.response.header.Vary',
+      'method.response.header.Retry-After',
+    ];
+    const post = ingest.addMethod('POST', integration, {
       apiKeyRequired: true,
       requestValidator: validator,
       requestModels: { 'application/json': model },
-      methodResponses: ['200', '502', '503'].map((statusCode) => ({ statusCode, responseParameters })),
+      methodResponses: ['200', '502', '503'].map((statusCode) => ({
+        statusCode,
+        responseParameters: Object.fromEntries(headers.map((h) => [h, false])),
+      })),
     });
     this.url = this.api.urlForPath('/ingest');
 
     this.apiKey = this.api.addApiKey('Key', { description: 'Shardline web clients' });
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Shardline ingest throttling',
+      description: 'Shardline ingest: throttled to the stream capacity, capped per day',
       throttle: { rateLimit, burstLimit },
+      quota: { limit: quota, period: apigw.Period.DAY },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     this.usagePlan.addApiKey(this.apiKey);
 
-    this.#acknowledge();
+    this.#acknowledge(post);
   }
 
-  #acknowledge(): void {
-    const ack = (scope: Construct, id: string, reason: string) =>
-      Validations.of(scope).acknowledge({ id, reason });
-    ack(
-      this.api,
-      'AwsSolutions-APIG4',
-      'Public ingest for browsers: callers are anonymous web pages; an API key with a throttled usage plan ' +
-        'limits abuse, and every record is validated against the envelope schema.',
-    );
-    ack(this.api, 'AwsSolutions-COG4', 'Anonymous browser clients have no Cognito identity (see APIG4).');
-    ack(
-      this.api,
-      'AwsSolutions-APIG3',
-      'WAF is an account-level choice with its own cost; the usage plan throttles and validation rejects bad bodies.',
-    );
+  /** Each finding acknowledged on the resource it concerns. */
+  #acknowledge(post: apigw.Method): void {
+    const anonymous =
+      'Public ingest for browsers: callers are anonymous web pages. An API key with a usage plan (rate ' +
+      'sized to the stream, daily quota) limits abuse, every record is validated against the envelope ' +
+      'schema and the allowed web event types, and sources are namespaced web:.';
+    const preflights = this.api.methods.filter((m) => m.httpMethod === 'OPTIONS');
+    for (const method of [post, ...preflights]) {
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: anonymous });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Anonymous browser clients have no Cognito identity (see APIG4); CORS preflights carry no credentials.',
+      });
+    }
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'WAF is an account-level choice with its own monthly cost; the stage and usage plan throttle to ' +
+        'the stream capacity with a daily quota, and the access log records each caller IP for per-client analysis.',
+    });
   }
 }

@@ -4,10 +4,10 @@
  * and the catalog's named queries (as the stack creates them: `AWS::Athena::NamedQuery` per catalog file).
  *
  * An execution goes QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED. At most `concurrency` run at once;
- * the rest wait QUEUED. StopQueryExecution interrupts a running statement. A FAILED one carries the SQL error in `StateChangeReason` (prefixed with Trino's
- * error name where DuckDB's kind maps to one, e.g. `TABLE_NOT_FOUND`), a query over the workgroup's
- * `BytesScannedCutoffPerQuery` ends CANCELLED, and the result is also written as CSV to the output
- * location under `<dataDir>/s3/`, as Athena writes it to S3.
+ * the rest wait QUEUED. StopQueryExecution interrupts a running statement. A FAILED one carries the SQL
+ * error in `StateChangeReason` (prefixed with Trino's error name where DuckDB's kind maps to one, e.g.
+ * `TABLE_NOT_FOUND`), a query over the workgroup's `BytesScannedCutoffPerQuery` ends CANCELLED, and the
+ * result is also written as CSV to the output location under `<dataDir>/s3/`, as Athena writes it to S3.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

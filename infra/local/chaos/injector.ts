@@ -149,7 +149,8 @@ export class FaultInjector {
           if ((response?.batchItemFailures?.length ?? 0) > 0) return response;
           const records = event.Records;
           const at = records[Math.floor(this.#handlerRng.next() * records.length)];
-          return { batchItemFailures: [{ itemIdentifier: at?.kinesis.sequenceNumber ?? '' }] };
+          // The rest of the response stays (with a tumbling window, the state it returned).
+          return { ...response, batchItemFailures: [{ itemIdentifier: at?.kinesis.sequenceNumber ?? '' }] };
         }
         case 'timeout': {
           // Sleeps past the timeout, then writes as a zombie while the mapping already retries the batch.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, aws_kinesis as kinesis, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../../../common/envelope.ts';
 import { ConfigError } from '../../../../common/errors.ts';
@@ -11,6 +12,7 @@ import {
   envelopeJsonSchema,
   IngestApi,
   ingestBodyJsonSchema,
+  ingestThrottle,
   PUT_RECORDS_RESPONSE_TEMPLATE,
   putRecordsTemplate,
 } from '../../../../infra/aws/lib/ingest.ts';
@@ -111,8 +113,15 @@ describe('IngestApi', () => {
     const body = schemas[0] as {
       properties: { records: { maxItems: number; minItems: number; items: Record<string, unknown> } };
     };
-    expect(body.properties.records.maxItems).toBe(INGEST_LIMITS.maxRecords);
+    // the default browser batch, below PutRecords' 500
+    expect(body.properties.records.maxItems).toBe(100);
+    expect(body.properties.records.maxItems).toBeLessThanOrEqual(INGEST_LIMITS.maxRecords);
     expect(body.properties.records.minItems).toBe(1);
+    // only the allowed web event types, and room for the web: prefix in the source
+    expect(body.properties.records.items['properties']).toMatchObject({
+      type: { enum: ['pageview', 'click', 'purchase'] },
+      source: { maxLength: LIMITS.maxSourceLength - 'web:'.length },
+    });
     const env = envelopeJsonSchema() as {
       properties: Record<string, { maxLength?: number; maxProperties?: number }>;
       required: string[];
@@ -126,13 +135,95 @@ describe('IngestApi', () => {
     expect(ingestBodyJsonSchema().additionalProperties).toBe(false);
   });
 
-  it('maps each record to one PutRecords entry keyed by source, and answers accepted/failed', () => {
+  it('builds every JSON value of the PutRecords request with $input.json, PartitionKey included', () => {
     const t = putRecordsTemplate('events');
     expect(t).toContain('"StreamName": "events"');
-    expect(t).toContain('$util.base64Encode($input.json("$.records[$foreach.index]"))');
-    expect(t).toContain('"PartitionKey": "$util.escapeJavaScript($r.source)"');
+    expect(t).toContain('#set($src = $input.json("$.records[$i].source"))');
+    expect(t).toContain('"PartitionKey": $source}');
+    expect(t).not.toContain('escapeJavaScript');
+    // and so does the deployed one (the stream name is a Ref inside an Fn::Join)
+    const method = Object.values(template.findResources('AWS::ApiGateway::Method')).find(
+      (m) => (m as { Properties: { HttpMethod: string } }).Properties.HttpMethod === 'POST',
+    );
+    const deployed = JSON.stringify(method);
+    expect(deployed).toContain('$input.json(\\"$.records[$i].source\\")');
+    expect(deployed).not.toContain('escapeJavaScript');
     expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('$context.responseOverride.status = 503');
     expect(PUT_RECORDS_RESPONSE_TEMPLATE).toContain('"accepted": $accepted');
+  });
+
+  it("answers 502 without Kinesis's text and 503 with Retry-After", () => {
+    const method = template.findResources('AWS::ApiGateway::Method', {
+      Properties: { HttpMethod: 'POST' },
+    });
+    const responses = (
+      Object.values(method)[0] as {
+        Properties: {
+          Integration: {
+            IntegrationResponses: {
+              StatusCode: string;
+              ResponseParameters: Record<string, string>;
+              ResponseTemplates: Record<string, string>;
+            }[];
+          };
+        };
+      }
+    ).Properties.Integration.IntegrationResponses;
+    const byStatus = Object.fromEntries(responses.map((r) => [r.StatusCode, r]));
+    expect(byStatus['502']!.ResponseTemplates['application/json']).not.toContain('$input');
+    expect(byStatus['503']!.ResponseParameters['method.response.header.Retry-After']).toBe("'1'");
+    expect(byStatus['200']!.ResponseTemplates['application/json']).toContain('Retry-After = "1"');
+  });
+
+  it('sizes throttling from the stream capacity: full requests at the steady rate fit it', () => {
+    // Kinesis takes 1,000 records/s per shard; a new on-demand stream 4,000.
+    expect(ingestThrottle({ shardCount: 4, mode: 'PROVISIONED' }, 100)).toEqual({
+      rateLimit: 40,
+      burstLimit: 80,
+    });
+    expect(ingestThrottle({ shardCount: 1, mode: 'PROVISIONED' }, 500)).toEqual({
+      rateLimit: 2,
+      burstLimit: 4,
+    });
+    expect(ingestThrottle({ shardCount: 99, mode: 'ON_DEMAND' }, 100)).toEqual({
+      rateLimit: 40,
+      burstLimit: 80,
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 500 }),
+        (shards, perRequest) => {
+          const { rateLimit, burstLimit } = ingestThrottle(
+            { shardCount: shards, mode: 'PROVISIONED' },
+            perRequest,
+          );
+          expect(rateLimit).toBeGreaterThanOrEqual(1);
+          if (perRequest <= shards * 1000) expect(rateLimit * perRequest).toBeLessThanOrEqual(shards * 1000);
+          expect(burstLimit).toBeLessThanOrEqual(5000);
+          expect(burstLimit).toBeGreaterThanOrEqual(Math.min(rateLimit, 5000));
+        },
+      ),
+    );
+  });
+
+  it('caps the API key per day with a usage plan quota', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Quota: { Limit: 1_000_000, Period: 'DAY' },
+    });
+  });
+
+  it('names only configured origins: one statically, several by checking the caller', () => {
+    // GIVEN an API for one origin and one for two
+    const s = new Stack(new App(), 'Cors', { env: { region: 'eu-west-1', account: '123456789012' } });
+    const st = new kinesis.Stream(s, 'S', { shardCount: 1, encryption: kinesis.StreamEncryption.MANAGED });
+    new IngestApi(s, 'One', { stream: st, allowOrigins: ['https://shop.example.com'] });
+    new IngestApi(s, 'Two', { stream: st, allowOrigins: ['https://a.example.com', 'https://b.example.com'] });
+    const t = JSON.stringify(Template.fromStack(s).toJSON());
+    // THEN no response allows any origin, the single one is static, the pair is checked in Velocity
+    expect(t).not.toContain("'*'");
+    expect(t).toContain("'https://shop.example.com'");
+    expect(t).toContain('$origin == \\"https://a.example.com\\" || $origin == \\"https://b.example.com\\"');
   });
 
   it('rejects throttling settings out of range, naming the value', () => {

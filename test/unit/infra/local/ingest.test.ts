@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../../common/config.ts';
 import { LocalIngest } from '../../../../infra/local/ingest.ts';
-import { IngestOptionsError } from '../../../../producers/ingest/index.ts';
+import { IngestOptionsError, webIngestPolicy } from '../../../../producers/ingest/index.ts';
 import { injectFaults, type LocalKinesis, startKinesalite } from '../../../helpers/kinesalite.ts';
 
 let kinesis: LocalKinesis;
@@ -84,10 +85,10 @@ describe('LocalIngest', () => {
     expect((await stored()).length).toBe(before);
   });
 
-  it('rejects bodies over 5 MiB with 413 and more than 500 records with 400', async () => {
-    const big = await post(`{"records":[${'"x",'.repeat(1_400_000)}"x"]}`);
+  it('rejects bodies over 10 MiB (the API Gateway limit) with 413 and more than 500 records with 400', async () => {
+    const big = await post(`{"records":[${'"x",'.repeat(2_700_000)}"x"]}`);
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: string }).error).toContain('must be at most 5242880 bytes');
+    expect(((await big.json()) as { error: string }).error).toContain('must be at most 10485760 bytes');
     const many = await post(JSON.stringify({ records: Array.from({ length: 501 }, (_, i) => envelope(i)) }));
     expect(many.status).toBe(400);
     expect(((await many.json()) as { error: string }).error).toBe(
@@ -140,12 +141,80 @@ describe('LocalIngest', () => {
       );
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
-      const body = (await res.json()) as { accepted: number; failed: number[] };
+      const body = (await res.json()) as { accepted: number; failed: number[]; error: string };
+      expect(body.error).toBe('1 record(s) were not written; resend only those listed in failed');
       expect(body.accepted).toBe(2);
       expect(body.failed).toEqual([1]);
       expect(calls.map((c) => c.Records?.length)).toEqual([3, 2]);
       const ids = (await stored(stream)).map((r) => JSON.parse(r.data).eventId).sort();
       expect(ids).toEqual(['evt-30', 'evt-32']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('as the public endpoint: allowed types only, web: sources, capped batches, configured origins', async () => {
+    // GIVEN the endpoint as the local cloud runs it, from the config's ingest section
+    const stream = 'ingest-web';
+    await kinesis.createStream(stream, 1);
+    const { ingest: web } = resolveConfig({
+      ingest: {
+        webEventTypes: ['click'],
+        maxRecordsPerRequest: 2,
+        allowedOrigins: ['https://shop.example.com'],
+      },
+    });
+    const server = await LocalIngest.start({
+      streamName: stream,
+      kinesis: kinesis.client(1),
+      allowedOrigins: web.allowedOrigins,
+      policy: webIngestPolicy(web),
+    });
+    const from = (origin: string) => ({ Origin: origin });
+    try {
+      // WHEN a page of the shop sends clicks THEN they are written with a web: source, and it may read the answer
+      const ok = await post(
+        JSON.stringify({ records: [envelope(40, { source: "it's" }), envelope(41)] }),
+        server.url,
+        from('https://shop.example.com'),
+      );
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+      expect(ok.headers.get('vary')).toBe('Origin');
+      const got = await stored(stream);
+      expect(got.map((r) => r.pk).sort()).toEqual(["web:it's", 'web:sess-2']);
+      for (const r of got) expect(JSON.parse(r.data).source).toBe(r.pk);
+      // WHEN another origin calls THEN its page may not read the answer
+      const other = await post(
+        JSON.stringify({ records: [envelope(42)] }),
+        server.url,
+        from('https://evil.test'),
+      );
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // WHEN a page sends telemetry, too many records or a source with no room for the prefix THEN 400
+      const telemetry = await post(
+        JSON.stringify({ records: [envelope(43, { type: 'telemetry' })] }),
+        server.url,
+      );
+      expect(telemetry.status).toBe(400);
+      expect(((await telemetry.json()) as { error: string }).error).toBe(
+        'records[0].type: must be one of click; received "telemetry"',
+      );
+      const three = await post(
+        JSON.stringify({ records: [envelope(1), envelope(2), envelope(3)] }),
+        server.url,
+      );
+      expect(((await three.json()) as { error: string }).error).toBe(
+        'records: must hold between 1 and 2 records; received 3',
+      );
+      const long = await post(
+        JSON.stringify({ records: [envelope(44, { source: 'x'.repeat(125) })] }),
+        server.url,
+      );
+      expect(((await long.json()) as { error: string }).error).toBe(
+        'records[0].source: must be at most 124 characters (the endpoint prefixes "web:"); received 125',
+      );
+      expect(await stored(stream)).toHaveLength(3);
     } finally {
       await server.stop();
     }
