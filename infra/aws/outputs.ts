@@ -2,6 +2,8 @@
  * Names of the stack outputs the CLI's `--target aws` reads (via CloudFormation DescribeStacks).
  * A contract: renaming one breaks deployed stacks' readers.
  */
+import { PROCESSOR_METRICS } from '../../common/metrics.ts';
+
 export const STACK_OUTPUTS = {
   region: 'Region',
   streamName: 'StreamName',
@@ -29,9 +31,6 @@ export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 /** Default stack name (`cdk deploy Shardline`). */
 export const DEFAULT_STACK_NAME = 'Shardline';
 
-/** CloudWatch namespace of the processor's Powertools metrics. */
-export const METRICS_NAMESPACE = 'Shardline';
-/** Powertools service name (the `service` dimension of every metric). */
-export const SERVICE_NAME = 'shardline-processor';
+export { METRICS_NAMESPACE, SERVICE_NAME } from '../../common/metrics.ts';
 /** Metric the processor emits per quarantined record (Count, Sum). */
-export const QUARANTINED_METRIC = 'QuarantinedRecords';
+export const QUARANTINED_METRIC = PROCESSOR_METRICS.quarantined;
