@@ -123,10 +123,18 @@ GROUP BY ${groupBy.join(', ')}`;
 }
 
 /**
- * The instant before which windows are settled: `now − allowedLateness − archive buffer interval`. A window
- * `[s, s + w)` is settled when `s + w < cutoff`: no event can still be folded into it (later ones are
- * quarantined as `late`) and Firehose has flushed everything that arrived in time. Pure.
+ * The instant before which windows are settled: `now − allowedLateness − archive buffer interval − tumbling
+ * window`. A window `[s, s + w)` is settled when `s + w < cutoff`: no event can still be folded into it
+ * (later ones are quarantined as `late`), Firehose has flushed everything that arrived in time, and the
+ * Lambda tumbling window that may carry its last events (`onClose` rollups, coarser windows of `live` ones)
+ * has closed and written them. Pure.
  */
 export function settledCutoff(config: ResolvedConfig, now: number): number {
-  return now - (config.processing.allowedLatenessSeconds + config.archive.bufferIntervalSeconds) * 1000;
+  return (
+    now -
+    (config.processing.allowedLatenessSeconds +
+      config.archive.bufferIntervalSeconds +
+      config.eventSource.tumblingWindowInSeconds) *
+      1000
+  );
 }

@@ -31,6 +31,9 @@ beforeAll(async () => {
     rate: 8_000,
     devices: 500,
     seed: 42,
+    // One Kinesis record per event, routed by its device's key: 500 devices reach all 4 shards. (KPL
+    // aggregates of up to 1 MiB would put these 20,000 events in a handful of records, on fewer shards.)
+    kpl: false,
   });
   await cloud.drain({ timeoutMs: 120_000 });
 }, 180_000);

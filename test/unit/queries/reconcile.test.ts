@@ -9,7 +9,7 @@ import type { ShardlineEvent } from '../../../common/envelope.ts';
 import { stateFromAttribute } from '../../../processors/adapters/items.ts';
 import { addDistinctValue, addQuantileValues, encodeState } from '../../../processors/core/state.ts';
 import { readAggregates, readShardCheckpoints } from '../../../queries/aggregates.ts';
-import { compareAggregates, reconcile, rollupSql } from '../../../queries/reconcile.ts';
+import { compareAggregates, reconcile, rollupSql, settledCutoff } from '../../../queries/reconcile.ts';
 import { quarantineRecord, writeArchive } from '../../helpers/archive.ts';
 import { startTestDynamo, type TestDynamo } from '../../helpers/factories.ts';
 import { putFoldedItems } from '../../helpers/processor.ts';
@@ -436,5 +436,22 @@ describe('compareAggregates', () => {
         aggregates: null,
       },
     ]);
+  });
+});
+
+describe('settledCutoff', () => {
+  it('waits out lateness, the archive buffer and, with tumbling windows, the window that may carry a group', () => {
+    const now = Date.UTC(2026, 0, 1, 12);
+    const plain = resolveConfig({
+      processing: { allowedLatenessSeconds: 3600 },
+      archive: { bufferIntervalSeconds: 60 },
+    });
+    expect(settledCutoff(plain, now)).toBe(now - 3_660_000);
+    const windowed = resolveConfig({
+      processing: { allowedLatenessSeconds: 3600 },
+      archive: { bufferIntervalSeconds: 60 },
+      eventSource: { tumblingWindowInSeconds: 900 },
+    });
+    expect(settledCutoff(windowed, now)).toBe(now - 4_560_000);
   });
 });
