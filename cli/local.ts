@@ -35,6 +35,7 @@ export async function withLocalCloud<T>(
     dataDir,
     esm: false,
     firehose: options.firehose ?? false,
+    mqtt: false,
     awsApis: false,
   });
   try {

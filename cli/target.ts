@@ -40,10 +40,11 @@ export function withTargetOptions(cmd: Command): Command {
 }
 
 /** Outputs added after the first release: a stack deployed before them still works without them. */
-const OPTIONAL_OUTPUTS: ReadonlySet<StackOutputKey> = new Set(['ingestUrl', 'ingestApiKeyId']);
+const OPTIONAL = ['ingestUrl', 'ingestApiKeyId', 'devicePolicyName', 'deviceRuleName'] as const;
+const OPTIONAL_OUTPUTS: ReadonlySet<StackOutputKey> = new Set(OPTIONAL);
 
-export type StackOutputs = Record<Exclude<StackOutputKey, 'ingestUrl' | 'ingestApiKeyId'>, string> &
-  Partial<Record<'ingestUrl' | 'ingestApiKeyId', string>>;
+export type StackOutputs = Record<Exclude<StackOutputKey, (typeof OPTIONAL)[number]>, string> &
+  Partial<Record<(typeof OPTIONAL)[number], string>>;
 
 /** Reads a deployed stack's outputs; fails naming the outputs that are missing. */
 export async function readStackOutputs(

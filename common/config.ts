@@ -301,6 +301,35 @@ const ConfigSchema = z.strictObject({
       bytesScannedCutoffPerQuery: z.number().int().min(10_000_000).default(10_000_000_000),
     })
     .prefault({}),
+  iot: z
+    .strictObject({
+      /**
+       * MQTT topic devices publish the envelope to (JSON, QoS 0 or 1). One level is exactly `{source}`: the
+       * topic rule takes the event's `source` (and the Kinesis partition key) from that level, never from the
+       * payload, so a device cannot write as another. The other levels are literal (no `+`, `#` or `$`), at
+       * most 8 levels (IoT Core allows 7 slashes). @default 'devices/{source}/events'
+       */
+      topic: z
+        .string()
+        .regex(/^(?!\$)[^+#]{1,256}$/, {
+          error: (iss) =>
+            `must be 1-256 characters without +, # or a leading $; received ${describeValue(iss.input)}`,
+        })
+        .refine((t) => !t.includes('\0'), { error: 'must not contain NUL' })
+        .refine((t) => t.split('/').filter((l) => l === '{source}').length === 1, {
+          error: (iss) => `must have exactly one level "{source}"; received ${describeValue(iss.input)}`,
+        })
+        .refine((t) => t.split('/').length <= 8 && t.split('/').every((l) => l.length > 0), {
+          error: (iss) =>
+            `must have 1-8 non-empty levels (IoT Core allows 7 slashes); received ${describeValue(iss.input)}`,
+        })
+        .default('devices/{source}/events'),
+      /** Name of the IoT topic rule, 1–128 characters of `[a-zA-Z0-9_]`. @default 'shardline_devices' */
+      ruleName: resourceName(/^[a-zA-Z0-9_]{1,128}$/, 'must be 1-128 characters of [a-zA-Z0-9_]').default(
+        'shardline_devices',
+      ),
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       /**

@@ -120,6 +120,8 @@ export const QUARANTINE_REASONS = [
   'kpl_invalid',
   'late',
   'future_timestamp',
+  /** The MQTT topic rule could not put the message on the stream (its error action); see `common/iot.ts`. */
+  'delivery_failed',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 

@@ -1,5 +1,6 @@
 /** Public surface of the producers area: the Node SDK, the synthetic scenarios and the load generator. */
 
+export * from './iot/index.ts';
 export type {
   ProducedRecord,
   ProduceOptions,

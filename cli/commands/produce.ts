@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { type ClientOptions, kinesisClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
+import { deviceMapping } from '../../common/iot.ts';
 import { findRunningCloud, localClientOptions } from '../../infra/local/connect.ts';
+import { type FleetProgress, produceOverMqtt } from '../../producers/iot/index.ts';
 import { type ProduceProgress, type ProduceReport, produce } from '../../producers/produce.ts';
 import { cliEnvironment } from '../env.ts';
 import { loadConfig, parseIntOption, printJson, withCommonOptions } from '../shared.ts';
@@ -21,6 +23,8 @@ interface ProduceFlags {
   injectDuplicates: number;
   injectInvalid: number;
   stream?: string;
+  via: string;
+  mqttUrl?: string;
   json?: boolean;
   config?: string;
   dataDir: string;
@@ -122,12 +126,22 @@ export function register(program: Command): void {
           0,
         )
         .option('--stream <name>', 'stream name (default: from the config)')
+        .option(
+          '--via <path>',
+          'kinesis (PutRecords) or mqtt (each device publishes to its topic)',
+          'kinesis',
+        )
+        .option('--mqtt-url <url>', "broker for --via mqtt (default: the running local cloud's mqttUrl)")
         .option('--json', 'print the report as JSON'),
     ),
   ).action(async (flags: ProduceFlags) => {
     if (flags.scenario !== 'iot' && flags.scenario !== 'web') {
       throw new UsageError(`--scenario must be one of iot, web; got ${JSON.stringify(flags.scenario)}`);
     }
+    if (flags.via !== 'kinesis' && flags.via !== 'mqtt') {
+      throw new UsageError(`--via must be one of kinesis, mqtt; got ${JSON.stringify(flags.via)}`);
+    }
+    if (flags.via === 'mqtt') return produceViaMqtt(flags);
     const loaded = await loadConfig(flags.config);
     // --target aws: the deployed stack's stream and region (its outputs); local: the running `up`'s endpoints.
     const config = flags.target === 'aws' ? (await resolveAwsTarget(loaded, flags)).config : loaded;
@@ -183,4 +197,75 @@ export function register(program: Command): void {
       process.off('SIGTERM', onSignal);
     }
   });
+}
+
+/** The fleet over MQTT: each synthetic device connects and publishes to its own topic. */
+async function produceViaMqtt(flags: ProduceFlags): Promise<void> {
+  if (flags.scenario !== 'iot') {
+    throw new UsageError(`--via mqtt sends the iot scenario (devices); got --scenario ${flags.scenario}`);
+  }
+  if (flags.target === 'aws' && flags.mqttUrl === undefined) {
+    throw new UsageError(
+      '--via mqtt --target aws: IoT Core devices connect with their own certificates; register them (README "Devices over MQTT") and pass --mqtt-url',
+    );
+  }
+  const config = await loadConfig(flags.config);
+  const url = flags.mqttUrl ?? (await findRunningCloud(flags.dataDir))?.mqttUrl ?? undefined;
+  if (!url) {
+    throw new UsageError(
+      `no MQTT broker: no local cloud with a broker runs in ${flags.dataDir}; start \`shardline up\` with the same --data-dir, or pass --mqtt-url`,
+    );
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = process.stderr.isTTY === true && flags.json !== true;
+  try {
+    const { report } = await produceOverMqtt({
+      url,
+      mapping: deviceMapping(config.iot),
+      rate: flags.rate,
+      ...(flags.count !== undefined
+        ? { count: flags.count }
+        : flags.duration > 0
+          ? { durationSeconds: flags.duration }
+          : {}),
+      ...(flags.devices === undefined ? {} : { devices: flags.devices }),
+      seed: flags.seed,
+      duplicateRate: flags.injectDuplicates,
+      invalidRate: flags.injectInvalid,
+      collect: false,
+      signal: controller.signal,
+      device: {
+        onDrop: (d) => process.stderr.write(`dropped a message: ${d.reason}\n`),
+      },
+      ...(tty
+        ? {
+            onProgress: (p: FleetProgress) =>
+              process.stderr.write(
+                `\rproduced ${p.emitted}${p.total === null ? '' : `/${p.total}`}  acked ${p.sent}  dropped ${p.dropped}  ${(p.elapsedMs / 1000).toFixed(1)}s\x1b[K`,
+              ),
+          }
+        : {}),
+    });
+    if (tty) process.stderr.write('\n');
+    if (flags.json) printJson(report);
+    else {
+      process.stdout.write(
+        `${[
+          `scenario iot -> ${report.url} over MQTT, ${report.devices} devices (seed ${report.seed})${report.aborted ? ' [interrupted]' : ''}`,
+          `emitted   ${report.emitted} (${report.events} events, ${report.duplicates} duplicates, ${report.invalid} invalid)`,
+          `acked     ${report.sent} (QoS 1 PUBACK)`,
+          `failed    ${report.failed} (dropped or refused)`,
+          `reconnect ${report.reconnects}`,
+          `rate      ${report.rateAchieved} records/s over ${(report.durationMs / 1000).toFixed(1)} s`,
+        ].join('\n')}\n`,
+      );
+    }
+    if (report.failed > 0) process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

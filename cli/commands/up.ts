@@ -53,6 +53,7 @@ export function register(program: Command): void {
         sqsEndpoint: cloud.endpoints.sqs,
         stackName: cloud.apis?.stackName ?? null,
         ingestUrl: cloud.ingestUrl,
+        mqttUrl: cloud.mqtt?.url ?? null,
         streamName: cloud.streamName,
         tableName: cloud.tableName,
         dataDir: cloud.dataDir,

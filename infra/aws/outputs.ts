@@ -24,13 +24,16 @@ export const STACK_OUTPUTS = {
   ingestUrl: 'IngestUrl',
   /** Id of the ingest API key (its value: `aws apigateway get-api-key --api-key <id> --include-value`). */
   ingestApiKeyId: 'IngestApiKeyId',
+  /** IoT policy to attach to each device's certificate (`shardline devices` steps in the README). */
+  devicePolicyName: 'DevicePolicyName',
+  /** IoT topic rule forwarding `devices/{source}/events` into the stream. */
+  deviceRuleName: 'DeviceRuleName',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
-/** Default stack name (`cdk deploy Shardline`). */
-export const DEFAULT_STACK_NAME = 'Shardline';
-
 export { METRICS_NAMESPACE, SERVICE_NAME } from '../../common/metrics.ts';
+/** Default stack name (`cdk deploy Shardline`). */
+export { DEFAULT_STACK_NAME } from '../../common/names.ts';
 /** Metric the processor emits per quarantined record (Count, Sum). */
 export const QUARANTINED_METRIC = PROCESSOR_METRICS.quarantined;

@@ -12,6 +12,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.ts';
 import type { ResolvedConfig } from '../../common/config.ts';
 import { ServiceError } from '../../common/errors.ts';
+import { namesForStack } from '../../common/names.ts';
 import { webIngestPolicy } from '../../producers/ingest/index.ts';
 import { type LocalApis, startLocalApis } from './apis.ts';
 import type {
@@ -26,6 +27,7 @@ import { type Emulator, startDynamo, startKinesis } from './emulators.ts';
 import { EventSourceMapping } from './esm.ts';
 import { LocalFirehose } from './firehose.ts';
 import { LocalIngest } from './ingest.ts';
+import { LocalMqtt } from './mqtt/index.ts';
 /** Account id used in every local ARN. */
 import { LOCAL_ACCOUNT, localStreamArn } from './private/arn.ts';
 import { ensureStream, ensureTable } from './private/resources.ts';
@@ -81,6 +83,8 @@ export class LocalCloud {
   readonly firehose: LocalFirehose | null;
   /** The ingest HTTP endpoint, or null when started with `ingest: false`. */
   readonly ingest: LocalIngest | null;
+  /** The MQTT broker and device rule, or null when started with `mqtt: false`. */
+  readonly mqtt: LocalMqtt | null;
   /** The AWS APIs of `--target aws`, or null when started with `awsApis: false`. */
   readonly apis: LocalApis | null;
   readonly #emulators: Emulator[];
@@ -95,6 +99,7 @@ export class LocalCloud {
     esm: EventSourceMapping | null;
     firehose: LocalFirehose | null;
     ingest: LocalIngest | null;
+    mqtt: LocalMqtt | null;
     apis: LocalApis | null;
     clients: CloudClients;
   }) {
@@ -109,13 +114,15 @@ export class LocalCloud {
     this.esm = args.esm;
     this.firehose = args.firehose;
     this.ingest = args.ingest;
+    this.mqtt = args.mqtt;
     this.apis = args.apis;
     this.#emulators = args.emulators;
     this.#clients = args.clients;
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
-    const { config } = options;
+    // The names a stack of this name would have on AWS (the config's own for the default stack).
+    const config = namesForStack(options.config, options.stackName);
     const dataDir = resolve(options.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const log = options.log ?? (() => undefined);
@@ -124,6 +131,7 @@ export class LocalCloud {
     let esm: EventSourceMapping | null = null;
     let firehose: LocalFirehose | null = null;
     let ingest: LocalIngest | null = null;
+    let mqtt: LocalMqtt | null = null;
     let apis: LocalApis | null = null;
     try {
       const thread = options.emulatorThreads ?? false;
@@ -201,12 +209,23 @@ export class LocalCloud {
           log,
         });
       }
+      if (options.mqtt ?? true) {
+        mqtt = await LocalMqtt.start({
+          config,
+          kinesis: clients.kinesis,
+          quarantine: firehose ? connection.clientOptions('firehose') : null,
+          port: options.mqttPort ?? 0,
+          log,
+          ...(options.mqttTuning === undefined ? {} : { tuning: options.mqttTuning }),
+        });
+      }
       if (options.awsApis ?? true) {
         apis = await startLocalApis({
           config,
           dataDir,
           functionName: LOCAL_FUNCTION_NAME,
           ingestUrl: ingest?.url ?? null,
+          ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
         });
       }
       const cloud = new LocalCloud({
@@ -225,12 +244,14 @@ export class LocalCloud {
         esm,
         firehose,
         ingest,
+        mqtt,
         apis,
         clients: { kinesis: clients.kinesis, dynamodb: clients.dynamodb, firehose: clients.firehose },
       });
       writeJsonAtomic(join(dataDir, 'cloud.json'), cloud.info());
       return cloud;
     } catch (err) {
+      await mqtt?.stop().catch(() => undefined);
       await apis?.close().catch(() => undefined);
       await ingest?.stop().catch(() => undefined);
       await esm?.stop().catch(() => undefined);
@@ -260,6 +281,7 @@ export class LocalCloud {
       endpoints: this.endpoints,
       stackName: this.apis?.stackName ?? null,
       ingestUrl: this.ingestUrl,
+      mqttUrl: this.mqtt?.url ?? null,
       streamName: this.streamName,
       streamArn: this.streamArn,
       tableName: this.tableName,
@@ -297,7 +319,11 @@ export class LocalCloud {
   }
 
   stats(): LocalCloudStats {
-    return { esm: this.esm?.stats() ?? null, firehose: this.firehose?.stats() ?? null };
+    return {
+      esm: this.esm?.stats() ?? null,
+      firehose: this.firehose?.stats() ?? null,
+      mqtt: this.mqtt?.stats() ?? null,
+    };
   }
 
   /**
@@ -307,6 +333,7 @@ export class LocalCloud {
   async drain(options: { timeoutMs?: number; closeWindows?: boolean } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const started = Date.now();
+    await this.mqtt?.drain();
     await this.esm?.drain({ timeoutMs, closeWindows: options.closeWindows ?? false });
     await this.firehose?.drain({ timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
   }
@@ -314,6 +341,7 @@ export class LocalCloud {
   /** Stops the mapping, Firehose and emulators, removes `cloud.json`. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.mqtt?.stop();
       await this.apis?.close();
       await this.ingest?.stop();
       await this.esm?.stop();

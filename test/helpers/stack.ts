@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { resolveConfig, type ShardlineConfigInput } from '../../common/config.ts';
 import { type BuildOptions, buildApp } from '../../infra/aws/lib/build.ts';
 import { REPO_ROOT, type ShardlineStack } from '../../infra/aws/lib/shardline-stack.ts';
+import { DEFAULT_STACK_NAME } from '../../infra/aws/outputs.ts';
 
 export interface Synthesized {
   readonly stack: ShardlineStack;
@@ -52,7 +53,7 @@ export function stackFixture(): StackFixture {
       const stack = buildApp(app, resolveConfig(input), {
         handlerEntry,
         catalogDir,
-        stackName: 'Test',
+        stackName: DEFAULT_STACK_NAME,
         ...options,
       });
       app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on any unacknowledged finding

@@ -5,6 +5,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedConfig } from '../../../common/config.ts';
+import { namesForStack } from '../../../common/names.ts';
 import { DEFAULT_STACK_NAME } from '../outputs.ts';
 import { ShardlineStack, type ShardlineStackProps } from './shardline-stack.ts';
 
@@ -21,7 +22,8 @@ export function buildApp(app: App, config: ResolvedConfig, options: BuildOptions
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
     description: 'Shardline: exactly-once stream analytics (Kinesis, Lambda, DynamoDB, Firehose, Athena)',
     ...props,
-    config,
+    // A second copy (another stack name) gets its own physical names.
+    config: namesForStack(config, stackName),
   });
   // Acknowledged findings are also written into each resource's Metadata (`cdk_nag.rules_to_suppress`),
   // so a reviewer of the template sees them where they apply.

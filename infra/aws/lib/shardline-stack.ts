@@ -22,12 +22,14 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../../../common/errors.ts';
+import { deviceMapping } from '../../../common/iot.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../../common/table.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../outputs.ts';
 import { ArchiveCatalog } from './archive-catalog.ts';
 import type { CatalogQuery } from './catalog.ts';
 import { ArchiveDelivery } from './delivery.ts';
 import { IngestApi, ingestThrottle } from './ingest.ts';
+import { DeviceIngest } from './iot.ts';
 import { Monitoring } from './monitoring.ts';
 import { logicalIdPath, makeLogicalId, type ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
@@ -63,6 +65,8 @@ export class ShardlineStack extends Stack {
   readonly monitoring: Monitoring;
   /** `POST /ingest` (API Gateway → Kinesis PutRecords) for web clients. */
   readonly ingest: IngestApi;
+  /** The IoT Core topic rule devices publish through, its device policy and alarms. */
+  readonly devices: DeviceIngest;
   readonly processor: nodejs.NodejsFunction;
   readonly archiveBucket: s3.Bucket;
   readonly archiveDeliveryStream: firehose.DeliveryStream;
@@ -197,6 +201,15 @@ export class ShardlineStack extends Stack {
       dashboardName: `${id}-pipeline`,
     });
 
+    // --- Devices over MQTT (IoT Core topic rule -> Kinesis, mapping from config.iot) ---
+    this.devices = new DeviceIngest(this, 'Devices', {
+      mapping: deviceMapping(config.iot),
+      stream: this.stream,
+      errorBucket: this.storage.archive,
+      alarm: (alarmId, metric, description) =>
+        this.monitoring.addAlarm(alarmId, metric, 0, description, { alarmOn: 1, of: 1 }),
+    });
+
     this.processor = this.processing.function;
     this.onFailureQueue = this.processing.onFailureQueue;
     this.archiveBucket = this.storage.archive;
@@ -224,6 +237,8 @@ export class ShardlineStack extends Stack {
       dashboardName: this.monitoring.dashboard.dashboardName,
       ingestUrl: this.ingest.url,
       ingestApiKeyId: this.ingest.apiKey.keyId,
+      devicePolicyName: this.devices.devicePolicy.ref,
+      deviceRuleName: this.devices.rule.ref,
     };
     for (const [k, value] of Object.entries(outputs)) {
       new CfnOutput(this, STACK_OUTPUTS[k as StackOutputKey], { value });

@@ -55,6 +55,8 @@ export class ChaosRun {
   readonly #rng: Rng;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** The last reshard operation: each starts after the one before it ended (a stream takes one at a time). */
+  #lastReshard: Promise<void> = Promise.resolve();
   #kinesis: KinesisClient | undefined;
 
   constructor(config: ResolvedConfig, options: ChaosOptions = {}) {
@@ -98,7 +100,10 @@ export class ChaosRun {
 
   #schedule(delayMs: number, op: () => Promise<ReshardEvent>): void {
     const timer = setTimeout(() => {
-      const p = op()
+      // Kinesis refuses a reshard while the stream is UPDATING from the previous one (ResourceInUse), and
+      // a slow split can still be running when the merge is due: run them one after another.
+      const p = this.#lastReshard
+        .then(op)
         .then((e) => {
           this.reshardEvents.push(e);
         })
@@ -106,6 +111,7 @@ export class ChaosRun {
           this.reshardErrors.push(err instanceof Error ? err.message : String(err));
         })
         .finally(() => this.#inFlight.delete(p));
+      this.#lastReshard = p;
       this.#inFlight.add(p);
     }, delayMs);
     this.#timers.push(timer);

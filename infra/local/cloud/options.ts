@@ -6,6 +6,7 @@ import type { LocalApiEndpoints } from '../apis.ts';
 import type { LocalService } from '../connect.ts';
 import type { EventSourceMappingOptions, KinesisHandler, ShardStats } from '../esm.ts';
 import type { LocalFirehoseOptions, LocalFirehoseStats } from '../firehose.ts';
+import type { LocalMqttOptions, LocalMqttStats } from '../mqtt/index.ts';
 
 export interface LocalCloudOptions {
   readonly config: ResolvedConfig;
@@ -49,11 +50,23 @@ export interface LocalCloudOptions {
    * @default false
    */
   readonly emulatorThreads?: boolean;
+  /** Run the MQTT broker with the device topic rule (`infra/local/mqtt`). @default true */
+  readonly mqtt?: boolean;
+  /** Port of the MQTT broker on 127.0.0.1, 0–65535 (0: a free port). @default 0 */
+  readonly mqttPort?: number;
+  /** Device rule batching knobs. @default the rule's defaults */
+  readonly mqttTuning?: LocalMqttOptions['tuning'];
   /**
    * Answer the AWS APIs of `--target aws` (Athena, CloudFormation DescribeStacks, the on-failure queue's
    * depth over SQS): `infra/local/apis.ts`. @default true
    */
   readonly awsApis?: boolean;
+  /**
+   * The stack this local cloud stands in for: DescribeStacks answers to it, and the stream, table,
+   * delivery streams, Glue database and workgroup get the names a deployed stack of that name has
+   * (`namesForStack`). @default 'Shardline' (the config's names)
+   */
+  readonly stackName?: string;
   /**
    * Bring your own emulator (or account): use these Kinesis / DynamoDB endpoints instead of starting
    * kinesalite / dynalite; the stream and table are created there if missing. `shardline up` and `demo`
@@ -87,11 +100,14 @@ export interface CloudInfo {
   archiveDir: string;
   /** Where web clients POST events (`<endpoints.ingest>/ingest`), or null without the ingest endpoint. */
   ingestUrl: string | null;
+  /** Where devices publish over MQTT (`mqtt://127.0.0.1:<port>`), or null without the broker. */
+  mqttUrl: string | null;
 }
 
 export interface LocalCloudStats {
   esm: ShardStats[] | null;
   firehose: LocalFirehoseStats | null;
+  mqtt: LocalMqttStats | null;
 }
 
 /** What a handler factory gets: the running cloud's client options. */

@@ -77,7 +77,13 @@ describe('Monitoring', () => {
   });
 
   it('needs M of N datapoints, except for evidence that stays (DLQ messages, unconverted records)', () => {
-    const lasting = ['ApproximateNumberOfMessagesVisible', 'FailedConversion.Records'];
+    // ...and the device rule's failed deliveries and unparsable payloads (each is a lost or parked message).
+    const lasting = [
+      'ApproximateNumberOfMessagesVisible',
+      'FailedConversion.Records',
+      'Failure',
+      'ParseError',
+    ];
     for (const [id, a] of Object.entries(alarms(template))) {
       const points = a.DatapointsToAlarm ?? a.EvaluationPeriods;
       if (metricNames(a).some((m) => lasting.includes(m))) expect(points, id).toBe(1);

@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, type CfnElement, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
@@ -277,6 +277,60 @@ describe('ShardlineStack', () => {
       Dashboard9E4231ED: 'AWS::CloudWatch::Dashboard',
     })) {
       expect(resources[logicalId]?.Type, logicalId).toBe(type);
+    }
+  });
+
+  it('gives a second copy (-c stackName=...) physical names that collide with none of the first', () => {
+    // Resources whose names are unique per account and region.
+    const unique: Record<string, (p: Record<string, unknown>) => unknown> = {
+      'AWS::Kinesis::Stream': (p) => p['Name'],
+      'AWS::DynamoDB::Table': (p) => p['TableName'],
+      'AWS::KinesisFirehose::DeliveryStream': (p) => p['DeliveryStreamName'],
+      'AWS::Glue::Database': (p) => (p['DatabaseInput'] as { Name: string }).Name,
+      'AWS::Athena::WorkGroup': (p) => p['Name'],
+      'AWS::CloudWatch::Dashboard': (p) => p['DashboardName'],
+    };
+    const names = (t: Template) =>
+      Object.values(
+        t.toJSON()['Resources'] as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      )
+        .filter((r) => unique[r.Type] !== undefined)
+        .map((r) => unique[r.Type]!(r.Properties));
+    const first = names(template);
+    const second = names(fixture.synth({}, { stackName: 'Staging' }).template);
+    expect(first).toHaveLength(7);
+    expect(second).toHaveLength(7);
+    expect(second.filter((n) => first.includes(n))).toEqual([]);
+  }, 60_000);
+
+  it('routes devices/+/events through an IoT topic rule into the stream, with an error action', () => {
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: Match.objectLike({
+        Sql: "SELECT *, topic(2) AS source FROM 'devices/+/events'",
+        Actions: [
+          {
+            Kinesis: Match.objectLike({
+              StreamName: { Ref: stack.getLogicalId(stack.stream.node.defaultChild as CfnElement) },
+              PartitionKey: ['$', '{topic(2)}'].join(''),
+            }),
+          },
+        ],
+        ErrorAction: {
+          S3: Match.objectLike({
+            BucketName: { Ref: stack.getLogicalId(stack.archiveBucket.node.defaultChild as CfnElement) },
+          }),
+        },
+      }),
+    });
+    template.resourceCountIs('AWS::IoT::Policy', 1);
+    // The device rule's alarms notify the stack's alarm topic like every other alarm.
+    for (const metricName of ['Failure', 'ParseError']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/IoT',
+        MetricName: metricName,
+        AlarmActions: [Match.anyValue()],
+        OKActions: [Match.anyValue()],
+      });
     }
   });
 
