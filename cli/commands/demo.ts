@@ -3,16 +3,15 @@
  * produces a synthetic IoT fleet's telemetry with live progress, drains until everything produced is
  * processed and archived, prints a summary and reconciles every aggregate with the archive.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
+import { prepareDataDir } from '../data-dir.ts';
 import { cliEnvironment, externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
-
-const MARKER = '.shardline-data';
 
 export interface DemoSummary {
   ok: boolean;
@@ -34,22 +33,6 @@ export interface DemoSummary {
   conservation: { ok: boolean; equation: string };
   /** With `--chaos`: what was injected and what the event source mapping observed. */
   faults?: import('../../infra/local/chaos/index.ts').FaultSummary;
-}
-
-/** Makes `dir` a clean data dir, refusing to wipe a folder that is not one of ours. */
-function prepareDataDir(dir: string, keep: boolean): void {
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, MARKER))) {
-      throw new UsageError(`${dir} is not empty and not a Shardline data dir; pass another --data-dir`);
-    }
-    if (!keep)
-      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, MARKER),
-    'This folder holds a Shardline local cloud (emulator stores, archive, checkpoints).\n',
-  );
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
