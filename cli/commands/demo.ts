@@ -199,6 +199,8 @@ export function register(program: Command): void {
               if (!tty && now - lastLine < 5_000 && p.total !== p.emitted) return;
               lastLine = now;
               const stats = cloud.stats();
+              // Kinesis records: with KPL aggregation (the default) one holds many events. Firehose
+              // deaggregates, so the archive counts events.
               const processed = (stats.esm ?? []).reduce((a, s) => a + s.recordsDelivered, 0);
               const archived = stats.firehose?.recordsDelivered ?? 0;
               // Firehose holds records until its buffer fills or its interval passes (60 s by default).
@@ -206,7 +208,7 @@ export function register(program: Command): void {
               const behind = Math.max(0, ...(stats.esm ?? []).map((s) => s.millisBehindLatest ?? 0));
               const line =
                 `produced ${fmt(p.sent)}${p.total ? `/${fmt(p.total)}` : ''} (${fmt(Math.round((p.sent * 1000) / Math.max(1, p.elapsedMs)))}/s)` +
-                ` | processed ${fmt(processed)} | archived ${fmt(archived)} (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
+                ` | processed ${fmt(processed)} Kinesis records | archived ${fmt(archived)} events (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
                 (p.failed ? ` | FAILED ${fmt(p.failed)}` : '');
               process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
             },
