@@ -27,7 +27,7 @@ import { dynamodbClient, kinesisClient } from '../common/aws.ts';
 import { resolveConfig } from '../common/config.ts';
 import { encodeEnvelope } from '../common/envelope.ts';
 import { LocalCloud } from '../infra/local/index.ts';
-import { aggregateKey, windowStart } from '../processors/core/rollup.ts';
+import { aggregateKey, windowStart } from '../processors/index.ts';
 import { produce } from '../producers/produce.ts';
 import { generateFleet, median, quantile } from './data.ts';
 

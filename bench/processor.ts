@@ -9,10 +9,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { type ResolvedConfig, resolveConfig } from '../common/config.ts';
-import { decodeRecords } from '../processors/adapters/decode.ts';
-import { type FoldInput, foldBatch, foldEvent } from '../processors/core/fold.ts';
-import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
-import { type AggState, emptyState } from '../processors/core/state.ts';
+import {
+  type AggState,
+  aggregateKey,
+  compileRollups,
+  decodeRecords,
+  emptyState,
+  encodeDims,
+  type FoldInput,
+  foldBatch,
+  foldEvent,
+  windowStart,
+} from '../processors/index.ts';
 import { generateFleet, median, toEvent } from './data.ts';
 
 export interface ProcessorResult {

@@ -10,9 +10,14 @@ import { type ResolvedConfig, type RollupInput, resolveConfig } from '../common/
 import { ensureTable } from '../infra/local/cloud.ts';
 import { LOCAL_CREDENTIALS } from '../infra/local/connect.ts';
 import { startDynamo } from '../infra/local/emulators.ts';
-import { decodeRecords } from '../processors/adapters/decode.ts';
-import { aggregateKey, compileRollups, encodeDims, windowStart } from '../processors/core/rollup.ts';
-import { createProcessor } from '../processors/processor.ts';
+import {
+  aggregateKey,
+  compileRollups,
+  createProcessor,
+  decodeRecords,
+  encodeDims,
+  windowStart,
+} from '../processors/index.ts';
 import { type BenchRecord, generateFleet, toEvent } from './data.ts';
 
 /** Dashboard rollups: per site (8 sites × 3 metrics) and per event type, 1-minute and 1-hour windows. */

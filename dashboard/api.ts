@@ -13,7 +13,7 @@
 import type { ResolvedConfig, WindowSize } from '../common/config.ts';
 import { WINDOW_MS } from '../common/config.ts';
 import { ShardlineError, UsageError } from '../common/errors.ts';
-import type { FinalMetric } from '../processors/core/state.ts';
+import type { FinalMetric } from '../processors/index.ts';
 import { type AggregateRow, dimNames, latestWindowStart, readAggregates } from '../queries/aggregates.ts';
 import { type PipelineHealth, readHealth, ThroughputMeter } from './health.ts';
 import type { DashboardClients, DashboardTarget } from './options.ts';

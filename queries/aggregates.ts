@@ -13,9 +13,15 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import type { ResolvedConfig, RollupConfig, WindowSize } from '../common/config.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX, SHARDS_PK } from '../common/table.ts';
-import { countersFromItem, stateFromAttribute } from '../processors/adapters/items.ts';
-import { decodeDims } from '../processors/core/rollup.ts';
-import { type AggState, type FinalMetric, finalizeState, mergeStates } from '../processors/core/state.ts';
+import {
+  type AggState,
+  countersFromItem,
+  decodeDims,
+  type FinalMetric,
+  finalizeState,
+  mergeStates,
+  stateFromAttribute,
+} from '../processors/index.ts';
 
 export interface ReadAggregatesOptions {
   /** Rollup name (one of `config.rollups`). */

@@ -23,15 +23,20 @@ import { type ResolvedConfig, type RollupConfig, WINDOW_MS, type WindowSize } fr
 import type { ShardlineEvent } from '../common/envelope.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
 import { RANGE_INDEX } from '../common/table.ts';
-import { type AggregatePending, aggregateCodec, stateFromAttribute } from '../processors/adapters/items.ts';
-import { foldBatch } from '../processors/core/fold.ts';
 import {
   type AggregateKey,
+  type AggregatePending,
+  type AggState,
+  aggregateCodec,
   compileRollup,
   decodeDims,
+  emptyState,
+  finalizeState,
+  foldBatch,
+  mergeStates,
   parseAggregateKey,
-} from '../processors/core/rollup.ts';
-import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
+  stateFromAttribute,
+} from '../processors/index.ts';
 import { dimsRecord, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
 import { type ArchiveEngine, openDuckDbArchive } from './archive.ts';
 import { rollupEventsSql, settledCutoff } from './archive-sql.ts';

@@ -30,10 +30,14 @@ import {
   type WindowSize,
 } from '../common/config.ts';
 import { describeValue, UsageError } from '../common/errors.ts';
-import { encodeDims } from '../processors/core/rollup.ts';
-import { EXACT_LIMIT, HLL_STANDARD_ERROR } from '../processors/core/sketch/hll.ts';
-import { QUANTILE_RELATIVE_ACCURACY, QUANTILE_ZERO_THRESHOLD } from '../processors/core/sketch/quantiles.ts';
-import type { FinalMetric } from '../processors/core/state.ts';
+import {
+  EXACT_LIMIT,
+  encodeDims,
+  type FinalMetric,
+  HLL_STANDARD_ERROR,
+  QUANTILE_RELATIVE_ACCURACY,
+  QUANTILE_ZERO_THRESHOLD,
+} from '../processors/index.ts';
 import { type AggregateRow, dimsRecord, findRollup, readAggregates } from './aggregates.ts';
 import { type ArchiveEngine, openDuckDbArchive } from './archive.ts';
 import { rollupSql, settledCutoff } from './archive-sql.ts';

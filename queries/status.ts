@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { dynamodbClient, kinesisClient } from '../common/aws.ts';
 import type { ResolvedConfig } from '../common/config.ts';
-import { fromPosition } from '../processors/core/position.ts';
+import { fromPosition } from '../processors/index.ts';
 import { readShardCheckpoints } from './aggregates.ts';
 
 export interface ShardStatus {

@@ -33,7 +33,7 @@ export function register(program: Command): void {
         config,
         opts.dataDir,
         async (info) => {
-          const { createProcessor } = await import('../../processors/processor.ts');
+          const { createProcessor } = await import('../../processors/index.ts');
           const clients = {
             dynamodb: dynamodbClient(localClientOptions(info, 'dynamodb')),
             firehose: firehoseClient(localClientOptions(info, 'firehose')),

@@ -179,7 +179,10 @@ export class LocalCloud {
         let handler = options.handler ?? options.buildHandler?.(connection);
         if (handler === undefined) {
           clients.firehose = firehoseClient(connection.clientOptions('firehose'));
-          const { createProcessor, lambdaHandler } = await import('../../processors/handler.ts');
+          const [{ createProcessor }, { lambdaHandler }] = await Promise.all([
+            import('../../processors/index.ts'),
+            import('../../processors/handler.ts'),
+          ]);
           handler = lambdaHandler(
             createProcessor({ config, clients: { dynamodb: clients.dynamodb, firehose: clients.firehose } }),
           );

@@ -19,7 +19,8 @@ import { dynamodbClient, firehoseClient, kinesisClient } from '../../common/aws.
 import { type ResolvedConfig, WINDOW_MS, type WindowSize } from '../../common/config.ts';
 import type { EnvelopeInput } from '../../common/envelope.ts';
 import { UsageError } from '../../common/errors.ts';
-import { createProcessor, type LambdaKinesisHandler, lambdaHandler } from '../../processors/handler.ts';
+import { type LambdaKinesisHandler, lambdaHandler } from '../../processors/handler.ts';
+import { createProcessor } from '../../processors/index.ts';
 import { produce } from '../../producers/produce.ts';
 import { iotScenario } from '../../producers/scenarios/iot.ts';
 import type { Scenario } from '../../producers/scenarios/types.ts';

@@ -7,7 +7,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ClientOptions, firehoseClient } from '../../../common/aws.ts';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { deviceMapping } from '../../../common/iot.ts';
-import { QuarantineSink } from '../../../processors/adapters/quarantine.ts';
+import { QuarantineSink } from '../../../processors/index.ts';
 import { LOCAL_ACCOUNT } from '../private/arn.ts';
 import { LocalMqttBroker, type LocalMqttBrokerStats } from './broker.ts';
 import { DeviceRule, type DeviceRuleOptions, type DeviceRuleStats } from './rule.ts';

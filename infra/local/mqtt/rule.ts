@@ -11,7 +11,7 @@ import { ulid } from 'ulid';
 import { describeValue, ServiceError } from '../../../common/errors.ts';
 import type { DeviceMapping, DeviceRuleOutcome, DeviceRuleRejection } from '../../../common/iot.ts';
 import { MAX_QUARANTINE_DATA_BYTES, type QuarantineRecord } from '../../../common/quarantine.ts';
-import type { QuarantineSink } from '../../../processors/adapters/quarantine.ts';
+import type { QuarantineSink } from '../../../processors/index.ts';
 import { type PutOptions, putRecordsAll } from '../../../producers/ingest/put.ts';
 
 export interface DeviceRuleOptions {
