@@ -11,6 +11,9 @@ export interface CliEnvironment {
   readonly verbose: boolean;
   /** `AWS_REGION`. */
   readonly region: string | undefined;
+  /** `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, when set. */
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
   /** The SDK's standard endpoint variables, `AWS_ENDPOINT_URL_<SERVICE>`. */
   readonly endpoints: {
     readonly kinesis: string | undefined;
@@ -26,6 +29,8 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env): CliEnviron
     configFile: set(env.SHARDLINE_CONFIG),
     verbose: set(env.SHARDLINE_VERBOSE) !== undefined,
     region: set(env.AWS_REGION),
+    accessKeyId: set(env.AWS_ACCESS_KEY_ID),
+    secretAccessKey: set(env.AWS_SECRET_ACCESS_KEY),
     endpoints: {
       kinesis: set(env.AWS_ENDPOINT_URL_KINESIS),
       dynamodb: set(env.AWS_ENDPOINT_URL_DYNAMODB),

@@ -15,6 +15,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { dynamodbClient, firehoseClient } from '../common/aws.ts';
 import { resolveConfig, type ShardlineConfigInput } from '../common/config.ts';
+import { METRICS_NAMESPACE, PROCESSOR_METRICS, SERVICE_NAME } from '../common/metrics.ts';
 import configInput from '../shardline.config.ts';
 import { type BatchResponse, createProcessor, type Processor } from './processor.ts';
 
@@ -48,10 +49,10 @@ export function lambdaHandler(
   return async (event) => {
     try {
       const { response, report } = await processor.processBatch(event);
-      metrics.addMetric('AggregatedRecords', MetricUnit.Count, report.aggregated);
-      metrics.addMetric('QuarantinedRecords', MetricUnit.Count, report.quarantined);
-      metrics.addMetric('ItemsWritten', MetricUnit.Count, report.itemsWritten);
-      metrics.addMetric('ItemWriteFailures', MetricUnit.Count, report.itemsFailed);
+      metrics.addMetric(PROCESSOR_METRICS.aggregated, MetricUnit.Count, report.aggregated);
+      metrics.addMetric(PROCESSOR_METRICS.quarantined, MetricUnit.Count, report.quarantined);
+      metrics.addMetric(PROCESSOR_METRICS.itemsWritten, MetricUnit.Count, report.itemsWritten);
+      metrics.addMetric(PROCESSOR_METRICS.itemWriteFailures, MetricUnit.Count, report.itemsFailed);
       return response;
     } finally {
       metrics.publishStoredMetrics();
@@ -67,7 +68,7 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   const config = resolveConfig(input);
   const region = env.AWS_REGION ?? config.region;
   const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
-  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'shardline-processor';
+  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
   // Structured JSON logs (Powertools). Locally the pipeline's own progress owns the terminal: warnings only.
   const logger = new Logger({
     serviceName,
@@ -89,7 +90,7 @@ export function processorFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   });
   // CloudWatch metrics as EMF (Powertools), only where CloudWatch reads them: in Lambda.
   const metrics = inLambda
-    ? new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shardline', serviceName })
+    ? new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName })
     : undefined;
   return lambdaHandler(processor, metrics ? { metrics } : {});
 }

@@ -34,7 +34,7 @@ import {
 import { type AggState, emptyState, finalizeState, mergeStates } from '../processors/core/state.ts';
 import { dimsRecord, findRollup, queryAllItems, readShardCheckpoints } from './aggregates.ts';
 import { type ArchiveEngine, openDuckDbArchive } from './archive.ts';
-import { rollupEventsSql, settledCutoff } from './reconcile.ts';
+import { rollupEventsSql, settledCutoff } from './archive-sql.ts';
 
 /** Sort key (and watermark) of a backfilled aggregate item. */
 export const BACKFILL_SK = 'backfill';

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
 import { type CostEstimate, estimateMonthlyCost, type MeasuredUsage } from '../../infra/aws/cost.ts';
 import { PRICES, SECONDS_PER_MONTH } from '../../infra/aws/prices.ts';
+import { claimDataDir } from '../data-dir.ts';
 import { DEFAULT_DATA_DIR, formatTable, loadConfig, printJson } from '../shared.ts';
 
 interface CostOptions {
@@ -180,6 +181,7 @@ export function register(program: Command): void {
           onProgress: (line) => process.stderr.write(`${line}\n`),
         });
         const file = measuredFile(opts.dataDir);
+        claimDataDir(opts.dataDir); // so a later `npm start` accepts (and keeps) it
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, `${JSON.stringify({ config, usage } satisfies SavedMeasurement, null, 2)}\n`);
         process.stderr.write(`measure: saved to ${file}\n`);

@@ -3,20 +3,15 @@
  * produces a synthetic IoT fleet's telemetry with live progress, drains until everything produced is
  * processed and archived, prints a summary and reconciles every aggregate with the archive.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
-import type { ResolvedConfig } from '../../common/config.ts';
 import { UsageError } from '../../common/errors.ts';
-import { SHARDS_PK } from '../../common/table.ts';
-import { readStatus } from '../../queries/status.ts';
+import { prepareDataDir } from '../data-dir.ts';
 import { cliEnvironment, externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
-
-const MARKER = '.shardline-data';
 
 export interface DemoSummary {
   ok: boolean;
@@ -38,51 +33,6 @@ export interface DemoSummary {
   conservation: { ok: boolean; equation: string };
   /** With `--chaos`: what was injected and what the event source mapping observed. */
   faults?: import('../../infra/local/chaos/index.ts').FaultSummary;
-}
-
-/** Makes `dir` a clean data dir, refusing to wipe a folder that is not one of ours. */
-function prepareDataDir(dir: string, keep: boolean): void {
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, MARKER))) {
-      throw new UsageError(`${dir} is not empty and not a Shardline data dir; pass another --data-dir`);
-    }
-    if (!keep)
-      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
-  }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, MARKER),
-    'This folder holds a Shardline local cloud (emulator stores, archive, checkpoints).\n',
-  );
-}
-
-function countFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else if (!e.name.startsWith('.')) n++;
-  }
-  return n;
-}
-
-async function countAggregateItems(config: ResolvedConfig, client: DynamoDBClient): Promise<number> {
-  let n = 0;
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const res = await client.send(
-      new ScanCommand({
-        TableName: config.table.name,
-        Select: 'COUNT',
-        FilterExpression: 'pk <> :s',
-        ExpressionAttributeValues: { ':s': { S: SHARDS_PK } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    n += res.Count ?? 0;
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return n;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -160,7 +110,7 @@ export function register(program: Command): void {
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const { LocalCloud } = await import('../../infra/local/index.ts');
         const { iotScenario, mixedScenario, produce, webScenario } = await import('../../producers/index.ts');
-        const { reconcile } = await import('../../queries/reconcile.ts');
+        const { verifyPipeline } = await import('../../queries/verify.ts');
 
         const { verbose } = cliEnvironment();
         say(`Starting the local cloud in ${dataDir} (${config.stream.shardCount} shards)...`);
@@ -249,6 +199,8 @@ export function register(program: Command): void {
               if (!tty && now - lastLine < 5_000 && p.total !== p.emitted) return;
               lastLine = now;
               const stats = cloud.stats();
+              // Kinesis records: with KPL aggregation (the default) one holds many events. Firehose
+              // deaggregates, so the archive counts events.
               const processed = (stats.esm ?? []).reduce((a, s) => a + s.recordsDelivered, 0);
               const archived = stats.firehose?.recordsDelivered ?? 0;
               // Firehose holds records until its buffer fills or its interval passes (60 s by default).
@@ -256,7 +208,7 @@ export function register(program: Command): void {
               const behind = Math.max(0, ...(stats.esm ?? []).map((s) => s.millisBehindLatest ?? 0));
               const line =
                 `produced ${fmt(p.sent)}${p.total ? `/${fmt(p.total)}` : ''} (${fmt(Math.round((p.sent * 1000) / Math.max(1, p.elapsedMs)))}/s)` +
-                ` | processed ${fmt(processed)} | archived ${fmt(archived)} (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
+                ` | processed ${fmt(processed)} Kinesis records | archived ${fmt(archived)} events (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
                 (p.failed ? ` | FAILED ${fmt(p.failed)}` : '');
               process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
             },
@@ -268,30 +220,28 @@ export function register(program: Command): void {
           // the reconcile.
           await cloud.drain({ timeoutMs: 300_000, closeWindows: true });
 
-          const status = await readStatus(config, clients);
           const lateness = config.processing.allowedLatenessSeconds * 1000;
           say('Reconciling every rollup with the archive (DuckDB over the Parquet files)...');
-          const rec = await reconcile({
+          const produced = result.report.sent;
+          const verdict = await verifyPipeline({
             config,
             dataDir,
-            client: clients.dynamodb,
+            clients,
+            produced,
+            failed: result.report.failed,
             from: startedAt - lateness,
             to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
-            // The pipeline was drained: every window is complete, any difference is drift.
-            drained: true,
           });
-          const archivedCounts = await countArchived(config, dataDir);
-          const produced = result.report.sent;
-          const conservationOk = produced === status.totals.aggregated + status.totals.quarantined;
+          const { status, reconcile: rec } = verdict;
           const summary: DemoSummary = {
             ok: false,
             produced,
             aggregated: status.totals.aggregated,
             quarantined: status.totals.quarantined,
             late: status.totals.late,
-            archived: archivedCounts.archived + archivedCounts.errors,
-            archiveErrors: archivedCounts.errors,
-            aggregateItems: await countAggregateItems(config, clients.dynamodb),
+            archived: verdict.archived,
+            archiveErrors: verdict.archiveErrors,
+            aggregateItems: verdict.aggregateItems,
             shards: status.shards.length,
             dataDir,
             durationSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
@@ -299,7 +249,7 @@ export function register(program: Command): void {
             archive: {
               dir: join(cloud.archiveDir, 'raw'),
               format: config.archive.format,
-              files: countFiles(join(cloud.archiveDir, 'raw')),
+              files: verdict.archiveFiles,
             },
             reconcile: {
               ok: rec.ok,
@@ -307,18 +257,11 @@ export function register(program: Command): void {
               windowsChecked: rec.windowsChecked,
               drifts: rec.drifts,
             },
-            conservation: {
-              ok: conservationOk,
-              equation: `produced ${produced} ${conservationOk ? '==' : '!='} aggregated ${status.totals.aggregated} + quarantined ${status.totals.quarantined}`,
-            },
+            conservation: verdict.conservation,
           };
           if (chaos) summary.faults = chaos.summary(cloud.stats().esm ?? []);
           summary.ok =
-            (summary.faults === undefined || summary.faults.observed.onFailure === 0) &&
-            rec.ok &&
-            conservationOk &&
-            summary.archived >= produced &&
-            result.report.failed === 0;
+            verdict.ok && (summary.faults === undefined || summary.faults.observed.onFailure === 0);
           if (opts.summaryJson) writeFileSync(opts.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
           if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
           else printSummary(summary);
@@ -334,31 +277,6 @@ export function register(program: Command): void {
         }
       },
     );
-}
-
-async function countArchived(
-  config: ResolvedConfig,
-  dataDir: string,
-): Promise<{ archived: number; errors: number }> {
-  const { DuckDbEngine } = await import('../../queries/engine/duckdb.ts');
-  const { sqlString } = await import('../../queries/catalog.ts');
-  const engine = await DuckDbEngine.open({ dataDir, config });
-  try {
-    // Records, not distinct events: every produced record (valid or not) lands exactly once in raw/ or errors/.
-    const res = await engine.run(`SELECT count(*) AS n FROM ${config.archive.tableName}`);
-    const archived = Number(res.rows[0]?.n ?? 0);
-    const errorsDir = join(dataDir, 's3', config.archive.bucket, 'errors');
-    let errors = 0;
-    if (existsSync(errorsDir)) {
-      const r = await engine.run(
-        `SELECT count(*) AS n FROM read_json_auto(${sqlString(`${errorsDir}/**/*`)}, format='newline_delimited')`,
-      );
-      errors = Number(r.rows[0]?.n ?? 0);
-    }
-    return { archived, errors };
-  } finally {
-    await engine.close();
-  }
 }
 
 function printSummary(s: DemoSummary): void {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.ts';
 import { type CloudInfo, findRunningCloud } from '../../infra/local/connect.ts';
+import { cliEnvironment } from '../env.ts';
 import { printJson, withCommonOptions } from '../shared.ts';
 
 /** Standard SDK variable of each local endpoint (`AWS_ENDPOINT_URL_<SERVICE ID>`). */
@@ -22,7 +23,7 @@ const SERVICE_VARIABLES: Readonly<Record<string, string>> = {
 /** The variables for a running cloud. Pure. Credentials are placeholders only where none are set. */
 export function cloudEnvironment(
   info: CloudInfo,
-  env: NodeJS.ProcessEnv = process.env,
+  env: { AWS_ACCESS_KEY_ID?: string; AWS_SECRET_ACCESS_KEY?: string } = currentCredentials(),
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [service, variable] of Object.entries(SERVICE_VARIABLES)) {
@@ -34,6 +35,12 @@ export function cloudEnvironment(
   out.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID || 'local';
   out.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY || 'local';
   return out;
+}
+
+/** The credential variables of this process, as the CLI read them. */
+function currentCredentials(): { AWS_ACCESS_KEY_ID?: string; AWS_SECRET_ACCESS_KEY?: string } {
+  const { accessKeyId, secretAccessKey } = cliEnvironment();
+  return { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey };
 }
 
 /** POSIX shell quoting. */

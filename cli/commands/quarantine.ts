@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../../common/config.ts';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../../common/envelope.ts';
 import { UsageError } from '../../common/errors.ts';
 import type { QuarantineRecord } from '../../common/quarantine.ts';
+import { checkInteger } from '../../common/validate.ts';
 import { type ArchiveEngine, openDuckDbArchive } from '../../queries/archive.ts';
 import {
   athenaProgress,
@@ -49,9 +50,7 @@ const DISTINCT = (table: string) =>
 /** Reads the quarantine table (DuckDB over the local archive, or Athena). */
 export async function listQuarantine(options: QuarantineListOptions): Promise<QuarantineList> {
   const limit = options.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) {
-    throw new UsageError(`limit must be an integer between 1 and 1000000; received ${limit}`);
-  }
+  checkInteger('limit', limit, 1, 1_000_000, (message) => new UsageError(message));
   if (options.reason !== undefined && !QUARANTINE_REASONS.includes(options.reason)) {
     throw new UsageError(
       `reason must be one of ${QUARANTINE_REASONS.join(', ')}; received ${JSON.stringify(options.reason)}`,

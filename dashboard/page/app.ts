@@ -36,14 +36,37 @@ interface State {
   live: boolean;
 }
 
-/** What tests (and curious people in the console) can read: the charts' data as drawn. */
+/** The page's two charts (uPlot handles; only this module draws on them). */
+const charts: { value: UPlot | null; count: UPlot | null } = { value: null, count: null };
+
+/** A chart as drawn: its data, series labels and width (a copy, not the uPlot handle). */
+interface DrawnChart {
+  data: (number | null | undefined)[][];
+  series: { label?: string }[];
+  width: number;
+}
+
+const drawn = (u: UPlot | null): DrawnChart | null =>
+  u && {
+    data: u.data.map((column) => [...column]),
+    series: u.series.map((x) => ({ ...(typeof x.label === 'string' ? { label: x.label } : {}) })),
+    width: u.width,
+  };
+
+/** What tests (and curious people in the console) can read: the charts as drawn, the refresh count. */
 interface DebugHandle {
-  charts: { value: UPlot | null; count: UPlot | null };
+  readonly charts: { value: DrawnChart | null; count: DrawnChart | null };
   refreshes: number;
   lastSeries: SeriesResponse | null;
 }
 
-const debug: DebugHandle = { charts: { value: null, count: null }, refreshes: 0, lastSeries: null };
+const debug: DebugHandle = {
+  get charts() {
+    return { value: drawn(charts.value), count: drawn(charts.count) };
+  },
+  refreshes: 0,
+  lastSeries: null,
+};
 (globalThis as unknown as { __shardline: DebugHandle }).__shardline = debug;
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -160,8 +183,8 @@ function drawChart(
   height: number,
   opts: { bars?: boolean; yLabel: string; windowMs: number },
 ) {
-  debug.charts[slot]?.destroy();
-  debug.charts[slot] = null;
+  charts[slot]?.destroy();
+  charts[slot] = null;
   if ((data[0] as number[]).length === 0) {
     container.replaceChildren(el('div', { className: 'empty', text: 'No aggregates in this range yet' }));
     return;
@@ -204,7 +227,7 @@ function drawChart(
     container,
   );
   chart.root.setAttribute('aria-label', opts.yLabel);
-  debug.charts[slot] = chart;
+  charts[slot] = chart;
 }
 
 async function refreshCharts() {
@@ -395,7 +418,7 @@ async function start() {
         ['value', 'value-chart'],
         ['count', 'count-chart'],
       ] as const) {
-        const chart = debug.charts[slot];
+        const chart = charts[slot];
         if (chart) chart.setSize({ width: chartWidth($(id)), height: chart.height });
       }
     }, 100);

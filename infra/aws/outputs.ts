@@ -2,6 +2,8 @@
  * Names of the stack outputs the CLI's `--target aws` reads (via CloudFormation DescribeStacks).
  * A contract: renaming one breaks deployed stacks' readers.
  */
+import { PROCESSOR_METRICS } from '../../common/metrics.ts';
+
 export const STACK_OUTPUTS = {
   region: 'Region',
   streamName: 'StreamName',
@@ -30,12 +32,8 @@ export const STACK_OUTPUTS = {
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
+export { METRICS_NAMESPACE, SERVICE_NAME } from '../../common/metrics.ts';
 /** Default stack name (`cdk deploy Shardline`). */
 export { DEFAULT_STACK_NAME } from '../../common/names.ts';
-
-/** CloudWatch namespace of the processor's Powertools metrics. */
-export const METRICS_NAMESPACE = 'Shardline';
-/** Powertools service name (the `service` dimension of every metric). */
-export const SERVICE_NAME = 'shardline-processor';
 /** Metric the processor emits per quarantined record (Count, Sum). */
-export const QUARANTINED_METRIC = 'QuarantinedRecords';
+export const QUARANTINED_METRIC = PROCESSOR_METRICS.quarantined;

@@ -15,12 +15,14 @@ import {
   DrainTimeoutError,
   type EventSourceMappingOptions,
   errorMessage,
+  type PollerHost,
   type ResolvedMappingOptions,
   resolveOptions,
   sleep,
 } from './esm/options.ts';
-import { type PollerHost, ShardPoller, type ShardStats } from './esm/poller.ts';
+import { ShardPoller } from './esm/poller.ts';
 import type { StartPosition } from './esm/reader.ts';
+import type { ShardStats } from './esm/stats.ts';
 import { onFailureKey } from './private/event.ts';
 import { listShards } from './private/kinesis.ts';
 import { type MappingState, StateStore } from './private/state.ts';
@@ -38,7 +40,7 @@ export {
   type InvokeOutcome,
   type Piece,
 } from './esm/policy.ts';
-export type { ShardStats } from './esm/poller.ts';
+export type { ShardStats } from './esm/stats.ts';
 
 /**
  * A local Lambda event source mapping over one Kinesis stream.

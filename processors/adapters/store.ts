@@ -1,5 +1,6 @@
 /**
- * The exactly-once write path to DynamoDB (brief §4).
+ * The exactly-once write path to DynamoDB: every record counted once in the aggregates, however often
+ * Lambda delivers it.
  *
  * Each item is written by one shard only and carries that shard's watermark: the position of the last
  * record folded into it. A write is a read-merge-write fenced by a conditional put on the watermark it read

@@ -3,7 +3,7 @@
  * reported failed (and whole calls that failed transiently) with full-jitter backoff. Outcomes are values.
  */
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { describeValue } from '../../common/errors.ts';
+import { checkInteger } from '../../common/validate.ts';
 import {
   backoffDelay,
   chunkRequests,
@@ -44,12 +44,7 @@ export interface PutOutcome {
 }
 
 function check(name: string, v: number, min: number, max: number): number {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new IngestOptionsError(
-      `${name} must be an integer between ${min} and ${max}; received ${describeValue(v)}`,
-    );
-  }
-  return v;
+  return checkInteger(name, v, min, max, (message) => new IngestOptionsError(message));
 }
 
 const LIMITS = { maxRecordsPerRequest: 500, maxRequestBytes: 5 * MIB, maxRecordBytes: MIB };

@@ -4,6 +4,7 @@
  */
 import { type EnvelopeInput, encodeEnvelope } from '../../common/envelope.ts';
 import { ConfigError, describeValue } from '../../common/errors.ts';
+import { checkInteger } from '../../common/validate.ts';
 import { createRng } from './prng.ts';
 import type { Emission, Scenario } from './types.ts';
 
@@ -43,11 +44,7 @@ export function createEmitter(scenario: Scenario, options: EmitterOptions = {}):
     );
   }
   const window = options.duplicateWindow ?? 1000;
-  if (!Number.isInteger(window) || window < 1 || window > 100_000) {
-    throw new ConfigError(
-      `duplicateWindow must be an integer between 1 and 100000; received ${describeValue(window)}`,
-    );
-  }
+  checkInteger('duplicateWindow', window, 1, 100_000);
   const rng = createRng((options.seed ?? 1) ^ 0x5eed);
   const recent: EnvelopeInput[] = [];
 

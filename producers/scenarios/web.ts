@@ -5,6 +5,7 @@
 import { monotonicFactory } from 'ulid';
 import type { EnvelopeInput } from '../../common/envelope.ts';
 import { ConfigError, describeValue } from '../../common/errors.ts';
+import { checkInteger } from '../../common/validate.ts';
 import { createRng } from './prng.ts';
 import type { Scenario } from './types.ts';
 
@@ -45,9 +46,7 @@ export function webScenario(options: WebOptions = {}): Scenario {
   const n = options.sessions ?? 50;
   if (!Number.isInteger(seed))
     throw new ConfigError(`seed must be an integer; received ${describeValue(seed)}`);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-    throw new ConfigError(`sessions must be an integer between 1 and 100000; received ${describeValue(n)}`);
-  }
+  checkInteger('sessions', n, 1, 100_000);
   const rng = createRng(seed);
   const ulid = monotonicFactory(() => rng.next());
   let serial = 0;

@@ -4,6 +4,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ConfigError, describeValue } from '../../common/errors.ts';
+import { integerRangeRule } from '../../common/validate.ts';
 
 /** 1 MiB: the largest data blob of one Kinesis record. */
 export const MIB = 1024 * 1024;
@@ -141,10 +142,9 @@ export function resolveProducerOptions(input: ProducerOptions): ResolvedProducer
   const problems: string[] = [];
   const int = (path: string, value: number | undefined, min: number, max: number, dflt: number): number => {
     if (value === undefined) return dflt;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(
-        `  ${path}: must be an integer between ${min} and ${max}; received ${describeValue(value)}`,
-      );
+    const rule = integerRangeRule(value, min, max);
+    if (rule !== undefined) {
+      problems.push(`  ${path}: ${rule}`);
       return dflt;
     }
     return value;

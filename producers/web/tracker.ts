@@ -7,6 +7,7 @@
  */
 import { describeValue } from '../../common/errors.ts';
 import { WEB_SOURCE_PREFIX } from '../../common/limits.ts';
+import { checkInteger } from '../../common/validate.ts';
 import { buildEnvelope, randomId, type TrackFields, WEB_LIMITS, type WebEnvelope } from './envelope.ts';
 import { DeliveryError, TrackerError } from './errors.ts';
 
@@ -83,13 +84,7 @@ export interface TrackerStats {
 const BEACON_BYTES = 60_000;
 
 function int(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min || x > max) {
-    throw new TrackerError(
-      `${name} must be an integer between ${min} and ${max}; received ${describeValue(x)}`,
-    );
-  }
-  return x;
+  return checkInteger(name, v ?? dflt, min, max, (message) => new TrackerError(message));
 }
 
 function sessionId(store: SessionStore | null, key: string): string {

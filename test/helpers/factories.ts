@@ -35,7 +35,7 @@ export interface RawRecord {
   shardId?: string;
 }
 
-/** A record as Lambda delivers it (aws-semantics §1). */
+/** A record as Lambda delivers it to a function with a Kinesis event source (the `KinesisStreamRecord` shape). */
 export function kinesisRecord(r: RawRecord): KinesisStreamRecord {
   const shardId = r.shardId ?? 'shardId-000000000000';
   const data = typeof r.data === 'string' ? Buffer.from(r.data) : r.data;

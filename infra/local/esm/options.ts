@@ -6,6 +6,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ConfigError, ShardlineError } from '../../../common/errors.ts';
+import { checkInteger } from '../../../common/validate.ts';
 import { parseFunctionArn } from '../private/event.ts';
 
 /**
@@ -74,13 +75,7 @@ function intOption(
   max: number,
   fallback: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      `EventSourceMapping ${name} must be an integer between ${min} and ${max}; received ${value}`,
-    );
-  }
-  return value;
+  return value === undefined ? fallback : checkInteger(`EventSourceMapping ${name}`, value, min, max);
 }
 
 /** Validates the options and applies the defaults; throws {@link ConfigError} naming the bad option. */
@@ -113,6 +108,19 @@ export function resolveOptions(o: EventSourceMappingOptions): ResolvedMappingOpt
     clock: o.clock ?? Date.now,
     invokeIdentityArn: o.invokeIdentityArn ?? `arn:aws:iam::${fn.account}:role/${fn.name}-role`,
   };
+}
+
+/** What a poller needs from its mapping, handed over as a value. */
+export interface PollerHost {
+  readonly options: EventSourceMappingOptions;
+  readonly resolved: ResolvedMappingOptions;
+  /** Aborts when the mapping stops. */
+  readonly signal: AbortSignal;
+  log(line: string): void;
+  /** A shard was read to its end: look for its children soon. */
+  shardEnded(): void;
+  /** Writes an OnFailure record to the destination; returns where, if anywhere. */
+  writeOnFailure(shardId: string, body: unknown): string | undefined;
 }
 
 /** Sleeps, waking early when `signal` aborts. */

@@ -8,73 +8,17 @@ import {
   lambdaContext,
   onFailureMessage,
   type PolledRecord,
-  parseBatchResponse,
   payloadSizer,
   type RecordOrigin,
   toLambdaEvent,
 } from '../private/event.ts';
 import type { OpenWindow, StateStore } from '../private/state.ts';
-import {
-  type EventSourceMappingOptions,
-  errorMessage,
-  type ResolvedMappingOptions,
-  sleep,
-  sleepForever,
-} from './options.ts';
+import { invokeFunction } from './invoke.ts';
+import { errorMessage, type PollerHost, sleep, sleepForever } from './options.ts';
 import { type Decision, decide, type InvokeOutcome, type Piece } from './policy.ts';
 import { ShardReader, type StartPosition } from './reader.ts';
-import {
-  MAX_WINDOW_STATE_BYTES,
-  splitByWindow,
-  stateBytes,
-  stateOf,
-  windowEvent,
-  windowOf,
-} from './windows.ts';
-
-/** Per-shard counters and position. */
-export interface ShardStats {
-  shardId: string;
-  parentShardId?: string;
-  /** Invocations started (retries included). */
-  invocations: number;
-  /** Records handed to the function (redeliveries included). */
-  recordsDelivered: number;
-  batchesSucceeded: number;
-  /** Records past the checkpoint: delivered successfully or discarded to OnFailure (each counted once). */
-  recordsCheckpointed: number;
-  /** Tumbling windows closed (final invocations that succeeded), early terminations included. */
-  windowsClosed: number;
-  /** Epoch ms of the last checkpoint advance, or null before the first. */
-  lastCheckpointAt: number | null;
-  /** Invocations that threw or timed out. */
-  functionErrors: number;
-  /** Of those, timeouts (the invocation keeps running as a zombie). */
-  timeouts: number;
-  /** Invocations whose response reported failed items (or was malformed: a whole-batch failure). */
-  partialFailures: number;
-  /** Re-invocations of a failed batch (bisect halves excluded). */
-  retries: number;
-  bisects: number;
-  /** Batches discarded to the OnFailure destination. */
-  onFailure: number;
-  checkpoint: string | null;
-  millisBehindLatest: number | null;
-  closed: boolean;
-}
-
-/** What a poller needs from its mapping, handed over as a value. */
-export interface PollerHost {
-  readonly options: EventSourceMappingOptions;
-  readonly resolved: ResolvedMappingOptions;
-  /** Aborts when the mapping stops. */
-  readonly signal: AbortSignal;
-  log(line: string): void;
-  /** A shard was read to its end: look for its children soon. */
-  shardEnded(): void;
-  /** Writes an OnFailure record to the destination; returns where, if anywhere. */
-  writeOnFailure(shardId: string, body: unknown): string | undefined;
-}
+import { countOutcome, newShardStats, type ShardStats } from './stats.ts';
+import { MAX_WINDOW_STATE_BYTES, splitByWindow, stateBytes, windowEvent, windowOf } from './windows.ts';
 
 /** Reads one shard and invokes the function with its batches, strictly in order. */
 export class ShardPoller {
@@ -119,25 +63,7 @@ export class ShardPoller {
     this.#finished = saved?.finished ?? false;
     this.#windowSeconds = o.eventSource.tumblingWindowInSeconds;
     this.#window = this.#windowSeconds > 0 ? saved?.window : undefined;
-    this.#stats = {
-      shardId: this.#shardId,
-      ...(shard.ParentShardId === undefined ? {} : { parentShardId: shard.ParentShardId }),
-      invocations: 0,
-      recordsDelivered: 0,
-      batchesSucceeded: 0,
-      recordsCheckpointed: 0,
-      windowsClosed: 0,
-      lastCheckpointAt: null,
-      functionErrors: 0,
-      timeouts: 0,
-      partialFailures: 0,
-      retries: 0,
-      bisects: 0,
-      onFailure: 0,
-      checkpoint: saved?.sequenceNumber ?? null,
-      millisBehindLatest: null,
-      closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined,
-    };
+    this.#stats = newShardStats(shard, saved?.sequenceNumber ?? null);
     this.#reader = new ShardReader({
       kinesis: o.kinesis,
       streamName: o.streamName,
@@ -358,23 +284,7 @@ export class ShardPoller {
 
   /** Counts and logs an outcome. */
   #count(outcome: InvokeOutcome, records: number): void {
-    switch (outcome.kind) {
-      case 'success':
-        return;
-      case 'partial':
-        this.#stats.partialFailures++;
-        this.#host.log(`${this.#shardId}: ${records - outcome.index} of ${records} records failed`);
-        return;
-      case 'invalid':
-        this.#stats.partialFailures++;
-        this.#host.log(`${this.#shardId}: whole batch failed: ${outcome.reason}`);
-        return;
-      case 'error':
-        this.#stats.functionErrors++;
-        if (outcome.timeout) this.#stats.timeouts++;
-        this.#host.log(`${this.#shardId}: function error on ${records} records: ${outcome.message}`);
-        return;
-    }
+    countOutcome(this.#stats, outcome, records, (line) => this.#host.log(`${this.#shardId}: ${line}`));
   }
 
   async #apply(decision: Decision, piece: Piece, requestId: string): Promise<void> {
@@ -407,33 +317,14 @@ export class ShardPoller {
     records: readonly PolledRecord[],
   ): Promise<InvokeOutcome> {
     const o = this.#host.options;
-    const invocation = Promise.resolve().then(() => o.handler(event, context));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    const result = await invokeFunction(o.handler, event, context, {
+      timeoutMs,
+      sequenceNumbers: records.map((r) => r.sequenceNumber),
+      reportBatchItemFailures: o.eventSource.reportBatchItemFailures,
+      windowed: this.#windowSeconds > 0 && 'window' in event,
     });
-    try {
-      const result = await Promise.race([invocation.then((value) => ({ value })), timedOut]);
-      if (result === 'timeout') {
-        invocation.catch(() => undefined); // the zombie keeps running; its outcome is ignored
-        return { kind: 'error', message: `Task timed out after ${timeoutMs / 1000} seconds`, timeout: true };
-      }
-      this.#lastState = undefined;
-      if (this.#windowSeconds > 0 && 'window' in event) {
-        this.#lastState = stateOf(result.value);
-        if (this.#lastState === undefined)
-          return { kind: 'invalid', reason: 'a tumbling-window response must contain state' };
-      }
-      if (!o.eventSource.reportBatchItemFailures) return { kind: 'success' };
-      return parseBatchResponse(
-        result.value,
-        records.map((r) => r.sequenceNumber),
-      );
-    } catch (err) {
-      return { kind: 'error', message: errorMessage(err), timeout: false };
-    } finally {
-      clearTimeout(timer);
-    }
+    if (result.responded) this.#lastState = result.state;
+    return result.outcome;
   }
 
   #discard(
