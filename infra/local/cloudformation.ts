@@ -8,10 +8,10 @@
  * An unknown stack gets CloudFormation's own error: 400, `ValidationError`, "Stack with id X does not exist".
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STACK_OUTPUTS, type StackOutputKey } from '../aws/outputs.ts';
 import { LOCAL_ACCOUNT } from './private/arn.ts';
-import { listenOn } from './private/http.ts';
+import { type LoopbackServer, serveOnLoopback } from './private/http.ts';
 
 const XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -83,26 +83,11 @@ export function handleQuery(
   };
 }
 
-export interface CloudFormationServer {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
+export type CloudFormationServer = LoopbackServer;
 
 /** Serves DescribeStacks on 127.0.0.1 (port 0: a free one). */
-export async function startCloudFormation(stack: LocalStack, port = 0): Promise<CloudFormationServer> {
-  const server: Server = createServer((req, res) => {
-    void serve(stack, req, res);
-  });
-  server.keepAliveTimeout = 5_000;
-  const bound = await listenOn(server, '127.0.0.1', port);
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function startCloudFormation(stack: LocalStack, port = 0): Promise<CloudFormationServer> {
+  return serveOnLoopback((req, res) => serve(stack, req, res), port);
 }
 
 async function serve(stack: LocalStack, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { LOCAL_ACCOUNT } from './private/arn.ts';
-import { listenOn } from './private/http.ts';
+import { serveOnLoopback } from './private/http.ts';
 
 const TARGET_PREFIX = 'AmazonSQS.';
 
@@ -87,20 +87,9 @@ export interface SqsServer {
 
 export async function startSqs(queue: LocalQueue, port = 0): Promise<SqsServer> {
   let endpoint = '';
-  const server: Server = createServer((req, res) => {
-    void serve(endpoint, queue, req, res);
-  });
-  server.keepAliveTimeout = 5_000;
-  endpoint = `http://127.0.0.1:${await listenOn(server, '127.0.0.1', port)}`;
-  return {
-    endpoint,
-    queueUrl: queueUrl(endpoint, queue),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const server = await serveOnLoopback((req, res) => serve(endpoint, queue, req, res), port);
+  endpoint = server.endpoint;
+  return { endpoint, queueUrl: queueUrl(endpoint, queue), close: server.close };
 }
 
 async function serve(endpoint: string, queue: LocalQueue, req: IncomingMessage, res: ServerResponse) {

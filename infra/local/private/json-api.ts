@@ -3,8 +3,8 @@
  * `X-Amz-Target: <prefix><Operation>`, a JSON body, a JSON answer (`__type` and a message on errors).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOn } from './http.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LoopbackServer, serveOnLoopback } from './http.ts';
 
 /** One operation's answer: HTTP status and JSON body. */
 export interface JsonApiResponse {
@@ -29,26 +29,11 @@ export interface JsonApiProtocol {
 }
 
 /** A running API server. */
-export interface JsonApiServer {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
+export type JsonApiServer = LoopbackServer;
 
 /** Serves `protocol` on 127.0.0.1 (port 0: a free one). */
-export async function startJsonApiServer(protocol: JsonApiProtocol, port = 0): Promise<JsonApiServer> {
-  const server: Server = createServer((req, res) => {
-    void serve(protocol, req, res);
-  });
-  server.keepAliveTimeout = 5_000;
-  const bound = await listenOn(server, '127.0.0.1', port);
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function startJsonApiServer(protocol: JsonApiProtocol, port = 0): Promise<JsonApiServer> {
+  return serveOnLoopback((req, res) => serve(protocol, req, res), port);
 }
 
 async function serve(p: JsonApiProtocol, req: IncomingMessage, res: ServerResponse): Promise<void> {
