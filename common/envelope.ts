@@ -13,31 +13,9 @@
  */
 import { z } from 'zod';
 import { fastValidate } from './envelope-fast.ts';
+import { LIMITS } from './limits.ts';
 
-/** Explicit limits of the envelope. Each is documented in the README's "Event envelope" section. */
-export const LIMITS = {
-  /** Largest encoded event, in bytes of UTF-8 JSON. Kinesis allows 1 MiB per record; events are small. */
-  maxEventBytes: 32 * 1024,
-  /** `eventId`: 1–64 characters of `[A-Za-z0-9_.:-]` (a ULID or UUID fits). */
-  maxEventIdLength: 64,
-  /** `source`: 1–128 characters (it is the default partition key, which Kinesis caps at 256). */
-  maxSourceLength: 128,
-  /** `type`: 1–64 characters of `[A-Za-z0-9_.:-]`. */
-  maxTypeLength: 64,
-  /** At most this many entries in `metrics`. */
-  maxMetrics: 32,
-  /** At most this many entries in `dims`. */
-  maxDims: 16,
-  /** Metric and dimension names: 1–64 characters, `[A-Za-z_][A-Za-z0-9_]*`, not starting with `__` (safe as SQL map keys and JS properties). */
-  maxNameLength: 64,
-  /** Dimension values: 0–128 characters. */
-  maxDimValueLength: 128,
-  /** Metric values are finite with an absolute value of at most 1e15. */
-  maxAbsMetric: 1e15,
-  /** Epoch-millisecond timestamps must lie in [2000-01-01, 2100-01-01). */
-  minTsMs: Date.UTC(2000, 0, 1),
-  maxTsMs: Date.UTC(2100, 0, 1),
-} as const;
+export { LIMITS };
 
 const ID_RE = /^[A-Za-z0-9_.:-]+$/;
 const NAME_RE = /^(?!__)[A-Za-z_][A-Za-z0-9_]*$/;

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { resolveConfig, type ShardlineConfigInput } from '../../common/config.ts';
 import { buildApp } from './lib/build.ts';
+import { readNagReport } from './lib/nag.ts';
 import { REPO_ROOT } from './lib/shardline-stack.ts';
 import { DEFAULT_STACK_NAME } from './outputs.ts';
 
@@ -25,4 +26,14 @@ buildApp(app, resolveConfig(input), {
   stackName,
   reserveConcurrency: reserve === undefined ? true : reserve === true || reserve === 'true',
 });
-app.synth();
+const assembly = app.synth();
+// CDK fails synth on cdk-nag errors, but once any finding is acknowledged it only prints unacknowledged
+// warnings: fail on those too, so every finding is either fixed or acknowledged with a reason.
+const { violations } = readNagReport(assembly.directory);
+if (violations.length > 0) {
+  console.error(
+    `cdk-nag: ${violations.length} unacknowledged finding(s): ` +
+      violations.map((v) => `${v.rule} (${v.severity}) at ${v.paths.join(', ')}`).join('; '),
+  );
+  process.exitCode = 1;
+}

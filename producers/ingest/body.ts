@@ -8,6 +8,7 @@
  */
 import { EnvelopeSchema, LIMITS, validateEnvelope } from '../../common/envelope.ts';
 import { describeValue, formatPath } from '../../common/errors.ts';
+import { WEB_SOURCE_PREFIX } from '../../common/limits.ts';
 
 /** Hard limits of one ingest request, on every endpoint whatever the config. */
 export const INGEST_LIMITS = {
@@ -22,8 +23,7 @@ export const INGEST_LIMITS = {
   maxProblems: 20,
 } as const;
 
-/** Namespace of the `source` of every event that came through the public ingest endpoint. */
-export const WEB_SOURCE_PREFIX = 'web:';
+export { WEB_SOURCE_PREFIX };
 
 /**
  * What the public ingest endpoint accepts beyond the envelope schema (from the config's `ingest`

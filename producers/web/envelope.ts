@@ -1,21 +1,25 @@
 /**
- * Building and checking v1 envelopes in the browser, without zod (the bundle stays small). The limits
- * mirror `LIMITS` of `common/envelope.ts`; a unit test proves they are equal, and the ingest endpoint
- * validates again with the real schema.
+ * Building and checking v1 envelopes in the browser, without zod (the bundle stays small). The limits come
+ * from `common/limits.ts`, the module the envelope schema and the ingest endpoint read them from; the
+ * endpoint validates again with the real schema.
  */
 import { describeValue } from '../../common/errors.ts';
+import { LIMITS, WEB_MAX_SOURCE_LENGTH } from '../../common/limits.ts';
 import { TrackerError } from './errors.ts';
 
-/** Copy of the envelope limits the browser checks (equal to `common/envelope.ts` LIMITS; tested). */
+/**
+ * The envelope limits the browser checks: the envelope's own, except `source`, which the ingest endpoint
+ * prefixes with `web:` and so accepts 4 characters shorter (124).
+ */
 export const WEB_LIMITS = {
-  maxEventBytes: 32 * 1024,
-  maxSourceLength: 128,
-  maxTypeLength: 64,
-  maxMetrics: 32,
-  maxDims: 16,
-  maxNameLength: 64,
-  maxDimValueLength: 128,
-  maxAbsMetric: 1e15,
+  maxEventBytes: LIMITS.maxEventBytes,
+  maxSourceLength: WEB_MAX_SOURCE_LENGTH,
+  maxTypeLength: LIMITS.maxTypeLength,
+  maxMetrics: LIMITS.maxMetrics,
+  maxDims: LIMITS.maxDims,
+  maxNameLength: LIMITS.maxNameLength,
+  maxDimValueLength: LIMITS.maxDimValueLength,
+  maxAbsMetric: LIMITS.maxAbsMetric,
 } as const;
 
 const ID_RE = /^[A-Za-z0-9_.:-]+$/;

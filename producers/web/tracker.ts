@@ -6,8 +6,9 @@
  * fetch when an API key must be sent as a header).
  */
 import { describeValue } from '../../common/errors.ts';
+import { WEB_SOURCE_PREFIX } from '../../common/limits.ts';
 import { checkInteger } from '../../common/validate.ts';
-import { buildEnvelope, randomId, type TrackFields, type WebEnvelope } from './envelope.ts';
+import { buildEnvelope, randomId, type TrackFields, WEB_LIMITS, type WebEnvelope } from './envelope.ts';
 import { DeliveryError, TrackerError } from './errors.ts';
 
 /** The storage the session id lives in (`sessionStorage` in a browser). */
@@ -36,7 +37,10 @@ export interface TrackerOptions {
   readonly backoffBaseMs?: number;
   /** Backoff cap in ms, 1–600,000. @default 10000 */
   readonly backoffCapMs?: number;
-  /** The `source` of every event. @default a session id kept in `sessionStorage` under `sessionKey` */
+  /**
+   * The `source` of every event, 1–124 characters (the ingest endpoint prefixes `web:`, and a source is at
+   * most 128). @default a session id kept in `sessionStorage` under `sessionKey`
+   */
   readonly source?: string;
   /** `sessionStorage` key of the session id. @default 'shardline.session' */
   readonly sessionKey?: string;
@@ -161,8 +165,11 @@ export class Tracker {
     this.#onError = options.onError;
     const storage = options.storage === undefined ? defaultStorage() : options.storage;
     this.source = options.source ?? sessionId(storage, options.sessionKey ?? 'shardline.session');
-    if (this.source.length < 1 || this.source.length > 128) {
-      throw new TrackerError(`source must be 1–128 characters; received ${describeValue(this.source)}`);
+    const max = WEB_LIMITS.maxSourceLength;
+    if (this.source.length < 1 || this.source.length > max) {
+      throw new TrackerError(
+        `source must be 1–${max} characters (the ingest endpoint prefixes "${WEB_SOURCE_PREFIX}"); received ${this.source.length} characters: ${describeValue(this.source)}`,
+      );
     }
     const win = (globalThis as { window?: Window }).window;
     if ((options.flushOnHide ?? win !== undefined) && win !== undefined) {

@@ -3,12 +3,13 @@
  * tiny handler (the real one is bundled by `npm run synth`) and a two-query catalog, into a scratch folder
  * under the project root (NodejsFunction needs its entry there; `scratch/` is git-ignored).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { resolveConfig, type ShardlineConfigInput } from '../../common/config.ts';
 import { type BuildOptions, buildApp } from '../../infra/aws/lib/build.ts';
+import { type NagReport, readNagReport } from '../../infra/aws/lib/nag.ts';
 import { REPO_ROOT, type ShardlineStack } from '../../infra/aws/lib/shardline-stack.ts';
 import { DEFAULT_STACK_NAME } from '../../infra/aws/outputs.ts';
 
@@ -25,8 +26,10 @@ export interface StackFixture {
   readonly handlerEntry: string;
   readonly catalogDir: string;
   synth(input: ShardlineConfigInput, options?: BuildOptions): Synthesized;
-  /** cdk-nag's violations (errors and warnings) in a synthesized assembly, as `plugin: rule`. */
+  /** cdk-nag's unacknowledged findings (errors and warnings) in a synthesized assembly, as `rule (severity)`. */
   nagViolations(outdir: string): string[];
+  /** Everything cdk-nag reported for a synthesized assembly, suppressed findings included. */
+  nagReport(outdir: string): NagReport;
   dispose(): void;
 }
 
@@ -56,15 +59,11 @@ export function stackFixture(): StackFixture {
         stackName: DEFAULT_STACK_NAME,
         ...options,
       });
-      app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on any unacknowledged finding
+      app.synth(); // runs cdk-nag (policy validation plugin): throws ValidationFailed on an unacknowledged error
       return { stack, template: Template.fromStack(stack), outdir };
     },
-    nagViolations(outdir) {
-      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-        pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
-      };
-      return report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`));
-    },
+    nagViolations: (outdir) => readNagReport(outdir).violations.map((v) => `${v.rule} (${v.severity})`),
+    nagReport: readNagReport,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,12 +1,12 @@
 /**
- * Builds the Shardline stack inside an app with the cdk-nag AwsSolutions checks registered (cdk-nag 3: a CDK policy-validation plugin, run at synth), so the app and the
+ * Builds the Shardline stack inside an app with the cdk-nag AwsSolutions checks registered (cdk-nag 3: a CDK policy-validation plugin, run at synth; see nag.ts), so the app and the
  * tests check exactly the same thing.
  */
-import { type App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { App } from 'aws-cdk-lib';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { namesForStack } from '../../../common/names.ts';
 import { DEFAULT_STACK_NAME } from '../outputs.ts';
+import { registerNag } from './nag.ts';
 import { ShardlineStack, type ShardlineStackProps } from './shardline-stack.ts';
 
 /** Options of {@link buildApp}: the stack's own props plus its name. */
@@ -25,10 +25,6 @@ export function buildApp(app: App, config: ResolvedConfig, options: BuildOptions
     // A second copy (another stack name) gets its own physical names.
     config: namesForStack(config, stackName),
   });
-  // Acknowledged findings are also written into each resource's Metadata (`cdk_nag.rules_to_suppress`),
-  // so a reviewer of the template sees them where they apply.
-  Validations.of(app).addPlugins(
-    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
-  );
+  registerNag(app);
   return stack;
 }

@@ -17,10 +17,10 @@ import {
   Size,
   Stack,
   type aws_s3 as s3,
-  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
+import { acknowledgeNag } from './nag.ts';
 import { PARTITION_COLUMN, projectionFromPrefix } from './partition.ts';
 import { firehoseDestinationView, firehoseSourceView, staticPrefix } from './private/firehose-grants.ts';
 import { ResourceGroup } from './private/logical-id.ts';
@@ -106,7 +106,7 @@ export class ArchiveDelivery extends ResourceGroup {
       ),
     });
 
-    Validations.of(this.archive).acknowledge({
+    acknowledgeNag(this.archive, {
       id: 'AwsSolutions-KDF1',
       reason:
         'Firehose rejects server-side encryption when its source is a Kinesis stream; the source stream is ' +
@@ -117,7 +117,7 @@ export class ArchiveDelivery extends ResourceGroup {
       config.archive.errorPrefix,
     ]);
     if (parquet) {
-      Validations.of(this.archiveRole).acknowledge({
+      acknowledgeNag(this.archiveRole, {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'glue:GetSchemaVersion, added by the Firehose record format conversion construct, has no ' +
@@ -175,7 +175,7 @@ export class ArchiveDelivery extends ResourceGroup {
 function acknowledgePrefixes(role: iam.Role, bucket: s3.IBucket, prefixes: readonly string[]): void {
   const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
   for (const p of new Set(prefixes.map(staticPrefix))) {
-    Validations.of(role).acknowledge({
+    acknowledgeNag(role, {
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}*]`,
       reason:
         "Firehose names each object it writes (time and a random suffix) under this delivery stream's own " +

@@ -16,7 +16,6 @@ import {
   aws_logs as logs,
   RemovalPolicy,
   Stack,
-  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../../common/errors.ts';
@@ -29,6 +28,7 @@ import {
   REJECTED_RESPONSE_BODY,
   UNAVAILABLE_RESPONSE_BODY,
 } from './ingest-mapping.ts';
+import { acknowledgeNag } from './nag.ts';
 
 export {
   corsOriginTemplate,
@@ -258,14 +258,14 @@ export class IngestApi extends Construct {
       'schema and the allowed web event types, and sources are namespaced web:.';
     const preflights = this.api.methods.filter((m) => m.httpMethod === 'OPTIONS');
     for (const method of [post, ...preflights]) {
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: anonymous });
-      Validations.of(method).acknowledge({
+      acknowledgeNag(method, { id: 'AwsSolutions-APIG4', reason: anonymous });
+      acknowledgeNag(method, {
         id: 'AwsSolutions-COG4',
         reason:
           'Anonymous browser clients have no Cognito identity (see APIG4); CORS preflights carry no credentials.',
       });
     }
-    Validations.of(this.api.deploymentStage).acknowledge({
+    acknowledgeNag(this.api.deploymentStage, {
       id: 'AwsSolutions-APIG3',
       reason:
         'WAF is an account-level choice with its own monthly cost; the stage and usage plan throttle to ' +

@@ -22,11 +22,11 @@ import {
   type aws_kinesis as kinesis,
   Stack,
   type aws_s3 as s3,
-  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../../common/errors.ts';
 import type { DeviceMapping } from '../../../common/iot.ts';
+import { acknowledgeNag } from './nag.ts';
 
 export interface DeviceIngestProps {
   /** The topic mapping, `deviceMapping(config.iot)`. */
@@ -79,7 +79,7 @@ export class DeviceIngest extends Construct {
         resources: [props.errorBucket.arnForObjects(`${errorPrefix}*`)],
       }),
     );
-    Validations.of(this.actionRole).acknowledge({
+    acknowledgeNag(this.actionRole, {
       id: `AwsSolutions-IAM5[Resource::<${bucketLogicalIdHint(props.errorBucket)}.Arn>/${errorPrefix}*]`,
       reason:
         'The error action writes one object per failed message under a generated key (timestamp and uuid), ' +

@@ -19,11 +19,11 @@ import {
   aws_sns as sns,
   type aws_sqs as sqs,
   aws_sns_subscriptions as subscriptions,
-  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { METRICS_NAMESPACE, QUARANTINED_METRIC, SERVICE_NAME } from '../outputs.ts';
+import { acknowledgeNag } from './nag.ts';
 import { ResourceGroup } from './private/logical-id.ts';
 
 /** Properties of {@link Monitoring}. */
@@ -87,7 +87,7 @@ export class Monitoring extends ResourceGroup {
           })
         : sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarms.topicArn);
     if (this.topic instanceof sns.Topic) {
-      Validations.of(this.topic).acknowledge({
+      acknowledgeNag(this.topic, {
         id: 'AwsSolutions-SNS2',
         reason:
           'Alarm notifications carry alarm names and states, no pipeline data. CloudWatch cannot publish to a ' +

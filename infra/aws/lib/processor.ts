@@ -17,12 +17,12 @@ import {
   type RemovalPolicy,
   aws_lambda_event_sources as sources,
   aws_sqs as sqs,
-  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../common/config.ts';
 import { ConfigError } from '../../../common/errors.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../outputs.ts';
+import { acknowledgeNag } from './nag.ts';
 import { ResourceGroup } from './private/logical-id.ts';
 import { REPO_ROOT } from './private/repo.ts';
 
@@ -103,7 +103,7 @@ export class Processor extends ResourceGroup {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.onFailureQueue).acknowledge({
+    acknowledgeNag(this.onFailureQueue, {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter (on-failure) destination of the event source mapping.',
     });
@@ -178,7 +178,7 @@ export class Processor extends ResourceGroup {
       }),
     );
     props.stream.encryptionKey?.grantDecrypt(this.role);
-    Validations.of(this.role).acknowledge({
+    acknowledgeNag(this.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level ' +

@@ -2,8 +2,9 @@
  * The archive's buckets: the archive itself (Firehose writes `raw/` and `quarantine/`; backfill and
  * reconcile rebuild from it), Athena's query results, and the server access log bucket both log into.
  */
-import { Duration, type RemovalPolicy, aws_s3 as s3, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { acknowledgeNag } from './nag.ts';
 import { ResourceGroup } from './private/logical-id.ts';
 
 /** Properties of {@link ArchiveStorage}. */
@@ -46,7 +47,7 @@ export class ArchiveStorage extends ResourceGroup {
       ],
       removalPolicy,
     });
-    Validations.of(this.accessLogs).acknowledge({
+    acknowledgeNag(this.accessLogs, {
       id: 'AwsSolutions-S1',
       reason: 'This is the server access log bucket itself; logging it into itself would loop.',
     });

@@ -11,9 +11,7 @@
  * (statement type DML) the first page's first row is the header row (the column labels) and counts
  * against `MaxResults`; later pages have none; `NextToken` is opaque and present while rows remain.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOn } from '../private/http.ts';
+import { startJsonApiServer } from '../private/json-api.ts';
 import { AthenaRequestError, type Execution, type LocalAthena, type NamedQuery } from './service.ts';
 
 export const TARGET_PREFIX = 'AmazonAthena.';
@@ -294,67 +292,22 @@ export interface AthenaServer {
 
 /** Serves the API on 127.0.0.1 (port 0: a free one). */
 export async function startAthenaServer(athena: LocalAthena, port = 0): Promise<AthenaServer> {
-  const server: Server = createServer((req, res) => {
-    void serve(athena, req, res);
-  });
-  server.keepAliveTimeout = 5_000;
-  const bound = await listenOn(server, '127.0.0.1', port);
+  const server = await startJsonApiServer(
+    {
+      targetPrefix: TARGET_PREFIX,
+      maxBodyBytes: MAX_BODY_BYTES,
+      messageKey: 'Message',
+      oversizeErrorType: 'InvalidRequestException',
+      internalErrorType: 'InternalServerException',
+      handle: (operation, body) => handleOperation(athena, operation, body),
+    },
+    port,
+  );
   return {
-    endpoint: `http://127.0.0.1:${bound}`,
+    endpoint: server.endpoint,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await server.close();
       await athena.idle();
     },
   };
-}
-
-async function serve(athena: LocalAthena, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const send = (status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/x-amz-json-1.1',
-      'Content-Length': Buffer.byteLength(text),
-      'x-amzn-RequestId': randomUUID(),
-    });
-    res.end(text);
-  };
-  try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).byteLength;
-      if (size > MAX_BODY_BYTES) {
-        send(413, {
-          __type: 'InvalidRequestException',
-          Message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
-        });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const target = String(req.headers['x-amz-target'] ?? '');
-    if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-      send(400, {
-        __type: 'UnknownOperationException',
-        Message: `Unknown target ${JSON.stringify(target)}.`,
-      });
-      return;
-    }
-    let body: unknown;
-    try {
-      const text = Buffer.concat(chunks).toString('utf8');
-      body = text.length === 0 ? {} : JSON.parse(text);
-    } catch {
-      send(400, { __type: 'SerializationException', Message: 'Request body is not valid JSON.' });
-      return;
-    }
-    const response = handleOperation(athena, target.slice(TARGET_PREFIX.length), body);
-    send(response.status, response.body);
-  } catch (e) {
-    send(500, { __type: 'InternalServerException', Message: (e as Error).message });
-  }
 }

@@ -10,9 +10,8 @@
  * bytes before base64 (ValidationException), 4 MiB of data in all (InvalidArgumentException). The Put APIs
  * are rejected on a stream with a Kinesis source (InvalidArgumentException).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOn } from '../private/http.ts';
+import { randomBytes } from 'node:crypto';
+import { type JsonApiServer, startJsonApiServer } from '../private/json-api.ts';
 import type { DeliveryStream } from './delivery.ts';
 
 export const TARGET_PREFIX = 'Firehose_20150804.';
@@ -270,72 +269,19 @@ export function handleOperation(backend: ApiBackend, operation: string, rawBody:
 }
 
 /** A running API server. */
-export interface ApiServer {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
+export type ApiServer = JsonApiServer;
 
 /** Serves the API on 127.0.0.1 (port 0 by default). */
-export async function startApiServer(backend: ApiBackend, port = 0): Promise<ApiServer> {
-  const server: Server = createServer((req, res) => {
-    void serve(backend, req, res);
-  });
-  server.keepAliveTimeout = 5_000;
-  const bound = await listenOn(server, '127.0.0.1', port);
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-async function serve(backend: ApiBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const send = (status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/x-amz-json-1.1',
-      'Content-Length': Buffer.byteLength(text),
-      'x-amzn-RequestId': randomUUID(),
-    });
-    res.end(text);
-  };
-  try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).byteLength;
-      if (size > MAX_BODY_BYTES) {
-        send(413, {
-          __type: 'InvalidArgumentException',
-          message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
-        });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const target = String(req.headers['x-amz-target'] ?? '');
-    if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-      send(400, {
-        __type: 'UnknownOperationException',
-        message: `Unknown target ${JSON.stringify(target)}.`,
-      });
-      return;
-    }
-    let body: unknown;
-    try {
-      const text = Buffer.concat(chunks).toString('utf8');
-      body = text.length === 0 ? {} : JSON.parse(text);
-    } catch {
-      send(400, { __type: 'SerializationException', message: 'Request body is not valid JSON.' });
-      return;
-    }
-    const response = handleOperation(backend, target.slice(TARGET_PREFIX.length), body);
-    send(response.status, response.body);
-  } catch (e) {
-    send(500, { __type: 'InternalFailure', message: (e as Error).message });
-  }
+export function startApiServer(backend: ApiBackend, port = 0): Promise<ApiServer> {
+  return startJsonApiServer(
+    {
+      targetPrefix: TARGET_PREFIX,
+      maxBodyBytes: MAX_BODY_BYTES,
+      messageKey: 'message',
+      oversizeErrorType: 'InvalidArgumentException',
+      internalErrorType: 'InternalFailure',
+      handle: (operation, body) => handleOperation(backend, operation, body),
+    },
+    port,
+  );
 }

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, type CfnElement, aws_dynamodb as dynamodb, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ShardlineConfigInput } from '../../../../common/config.ts';
 import { ARCHIVE_COLUMNS } from '../../../../common/envelope.ts';
 import { buildApp } from '../../../../infra/aws/lib/build.ts';
+import { acknowledgeNag } from '../../../../infra/aws/lib/nag.ts';
 import type { ShardlineStack } from '../../../../infra/aws/lib/shardline-stack.ts';
 import { STACK_OUTPUTS } from '../../../../infra/aws/outputs.ts';
 import { stackFixture } from '../../../helpers/stack.ts';
@@ -401,8 +402,20 @@ describe('ShardlineStack', () => {
 });
 
 describe('cdk-nag (AwsSolutions)', () => {
-  it('reports no unacknowledged finding, error or warning, in the Shardline stack', () => {
-    // synth() above threw on any error; the report lists every violation, warnings included.
+  it('reports no unacknowledged finding, error or warning, and records each acknowledged one with its reason', () => {
+    const report = fixture.nagReport(outdir);
+    // The pack ran and its section is in the report: the acknowledged findings are there, as suppressed.
+    expect(report.present).toBe(true);
+    const suppressed = report.suppressed.map((f) => `${f.rule} (${f.severity})`);
+    for (const rule of [
+      'AwsSolutions-SQS3 (error)',
+      'AwsSolutions-KDF1 (error)',
+      'AwsSolutions-IAM5[Resource::*] (error)',
+      'AwsSolutions-APIG3 (warning)',
+    ]) {
+      expect(suppressed).toContain(rule);
+    }
+    for (const f of report.suppressed) expect(f.reason?.length ?? 0).toBeGreaterThan(20);
     expect(fixture.nagViolations(outdir)).toEqual([]);
   });
 
@@ -413,5 +426,46 @@ describe('cdk-nag (AwsSolutions)', () => {
     new s3.Bucket(shardline, 'Bare');
     // WHEN synthesized THEN validation fails naming the rule
     expect(() => app.synth()).toThrow(/AwsSolutions-S1'/);
+  }, 60_000);
+
+  it('reports an unacknowledged warning, which synth alone lets through', () => {
+    // GIVEN the Shardline stack as the app builds it, plus a table without point-in-time recovery
+    // (AwsSolutions-DDB3, a warning-level rule)
+    const assemblyDir = mkdtempSync(join(dir, 'nag-'));
+    const app = new App({ outdir: assemblyDir });
+    const shardline = buildApp(app, resolveConfig({}), { handlerEntry, catalogDir, stackName: 'Nagged' });
+    new dynamodb.Table(shardline, 'Unprotected', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    // WHEN synthesized (CDK judges the pack on errors only once some findings are acknowledged)
+    app.synth();
+    // THEN the report the app checks names the warning and the resource
+    expect(fixture.nagReport(assemblyDir).violations).toContainEqual(
+      expect.objectContaining({
+        rule: 'AwsSolutions-DDB3',
+        severity: 'warning',
+        paths: ['Nagged/Unprotected/Resource'],
+      }),
+    );
+  }, 60_000);
+
+  it('records a finding acknowledged with acknowledgeNag as suppressed, with its reason, not as a violation', () => {
+    const assemblyDir = mkdtempSync(join(dir, 'nag-'));
+    const app = new App({ outdir: assemblyDir });
+    const shardline = buildApp(app, resolveConfig({}), { handlerEntry, catalogDir, stackName: 'Nagged' });
+    const table = new dynamodb.Table(shardline, 'Unprotected', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    const reason = 'Scratch table rebuilt from the archive, so point-in-time recovery adds nothing.';
+    acknowledgeNag(table, { id: 'AwsSolutions-DDB3', reason });
+    app.synth();
+    const report = fixture.nagReport(assemblyDir);
+    expect(report.violations).toEqual([]);
+    expect(report.suppressed).toContainEqual({
+      rule: 'AwsSolutions-DDB3',
+      severity: 'warning',
+      paths: ['Nagged/Unprotected/Resource'],
+      reason,
+    });
   }, 60_000);
 });

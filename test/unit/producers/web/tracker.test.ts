@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, validateEnvelope } from '../../../../common/envelope.ts';
 import { LocalIngest } from '../../../../infra/local/ingest.ts';
+import { type IngestPolicy, webIngestPolicy } from '../../../../producers/ingest/body.ts';
 import {
   createTracker,
   type DeliveryError,
@@ -16,12 +17,17 @@ const servers: LocalIngest[] = [];
 const decoder = new TextDecoder();
 
 /** A fresh stream behind a fresh ingest server (optionally with PutRecords faults). */
-async function endpoint(fault?: Parameters<typeof injectFaults>[1]) {
+async function endpoint(fault?: Parameters<typeof injectFaults>[1], policy?: IngestPolicy) {
   const stream = `web${++n}`;
   await kinesis.createStream(stream, 2);
   const client = kinesis.client(1);
   if (fault) injectFaults(client, fault);
-  const server = await LocalIngest.start({ streamName: stream, kinesis: client, put: { maxAttempts: 1 } });
+  const server = await LocalIngest.start({
+    streamName: stream,
+    kinesis: client,
+    put: { maxAttempts: 1 },
+    ...(policy === undefined ? {} : { policy }),
+  });
   servers.push(server);
   const read = async () => (await kinesis.readAll(stream)).map((r) => JSON.parse(decoder.decode(r.data)));
   return { url: server.url, read };
@@ -164,7 +170,51 @@ describe('Tracker', () => {
     expect((await read()).map((e) => e.metrics.i).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
   });
 
-  it('keeps the browser limits equal to the envelope limits', () => {
-    for (const [k, v] of Object.entries(WEB_LIMITS)) expect(LIMITS[k as keyof typeof LIMITS]).toBe(v);
+  it('keeps the browser limits equal to the envelope limits, source shortened by the endpoint prefix', () => {
+    const { maxSourceLength, ...rest } = WEB_LIMITS;
+    for (const [k, v] of Object.entries(rest)) expect(LIMITS[k as keyof typeof LIMITS]).toBe(v);
+    // The public endpoint stores `web:<source>` and a source is at most 128 characters.
+    expect(maxSourceLength).toBe(128 - 'web:'.length);
+  });
+
+  it('takes a source the public endpoint accepts and refuses, client-side, one it would answer 400 to', async () => {
+    // GIVEN the public endpoint's rules (sources prefixed web:)
+    const { url, read } = await endpoint(
+      undefined,
+      webIngestPolicy({ maxRecordsPerRequest: 100, webEventTypes: ['pageview'] }),
+    );
+    const longest = 's'.repeat(124);
+    // WHEN a tracker sends with the longest source THEN it is stored prefixed, nothing refused
+    const tracker = createTracker({ endpoint: url, storage: null, source: longest, flushOnHide: false });
+    tracker.track('pageview');
+    await tracker.flush();
+    expect(tracker.stats()).toMatchObject({ sent: 1, failed: 0 });
+    expect((await read()).map((e) => e.source)).toEqual([`web:${longest}`]);
+    // AND one character more is a TrackerError naming the limit, before anything is sent
+    expect(() =>
+      createTracker({ endpoint: url, storage: null, source: `${longest}s`, flushOnHide: false }),
+    ).toThrow(
+      /source must be 1–124 characters \(the ingest endpoint prefixes "web:"\); received 125 characters/,
+    );
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        records: [
+          {
+            v: 1,
+            eventId: 'e1',
+            source: `${longest}s`,
+            type: 'pageview',
+            ts: new Date().toISOString(),
+            metrics: {},
+            dims: {},
+          },
+        ],
+      }),
+    });
+    // (the server's own answer to that source, which the client-side check spares the page)
+    expect(res.status).toBe(400);
+    await tracker.close();
   });
 });
