@@ -1,6 +1,6 @@
 /**
- * Checks a drained pipeline against what was produced: the processor's shard counters (every record
- * aggregated or quarantined: conservation), every rollup reconciled with the archive, the archive holding
+ * Checks a drained pipeline against what was produced: the processor's shard counters plus the local
+ * device rule's rejections (every record aggregated or quarantined: conservation), every rollup reconciled with the archive, the archive holding
  * every record (raw objects plus Firehose's conversion errors), and the aggregate items written. What
  * `shardline demo` reports and decides its exit code on.
  */
@@ -18,7 +18,7 @@ export interface VerifyPipelineOptions {
   /** The local cloud's data dir (archive under `s3/<bucket>/`). */
   readonly dataDir: string;
   readonly clients: { readonly kinesis: KinesisClient; readonly dynamodb: DynamoDBClient };
-  /** Records the producer got accepted by Kinesis. */
+  /** Records the producers got accepted (by Kinesis, or by the MQTT broker for devices). */
   readonly produced: number;
   /** Records the producer gave up on. */
   readonly failed: number;
@@ -37,6 +37,12 @@ export interface PipelineVerdict {
   /** Files under the archive's `raw/`. */
   readonly archiveFiles: number;
   readonly aggregateItems: number;
+  /**
+   * MQTT messages the device topic rule rejected (not JSON, oversize) or could not put on the stream: in the
+   * quarantine archive with shard `mqtt`, never on the stream, so neither in the processor's counters nor in
+   * the archive.
+   */
+  readonly ruleQuarantined: number;
   readonly conservation: { readonly ok: boolean; readonly equation: string };
   /** Reconciled, conserved, everything archived and nothing failed to produce. */
   readonly ok: boolean;
@@ -57,8 +63,10 @@ export async function verifyPipeline(options: VerifyPipelineOptions): Promise<Pi
   });
   const counts = await countArchived(config, dataDir);
   const { aggregated, quarantined } = status.totals;
-  const conserved = produced === aggregated + quarantined;
+  const ruleQuarantined = counts.ruleQuarantined;
+  const conserved = produced === aggregated + quarantined + ruleQuarantined;
   const archived = counts.archived + counts.errors;
+  const byRule = ruleQuarantined > 0 ? ` + quarantined by the device rule ${ruleQuarantined}` : '';
   return {
     status,
     reconcile: rec,
@@ -66,11 +74,13 @@ export async function verifyPipeline(options: VerifyPipelineOptions): Promise<Pi
     archiveErrors: counts.errors,
     archiveFiles: countFiles(join(dataDir, 's3', config.archive.bucket, 'raw')),
     aggregateItems: await countAggregateItems(config, clients.dynamodb),
+    ruleQuarantined,
     conservation: {
       ok: conserved,
-      equation: `produced ${produced} ${conserved ? '==' : '!='} aggregated ${aggregated} + quarantined ${quarantined}`,
+      equation: `produced ${produced} ${conserved ? '==' : '!='} aggregated ${aggregated} + quarantined ${quarantined}${byRule}`,
     },
-    ok: rec.ok && conserved && archived >= produced && options.failed === 0,
+    // What the device rule quarantined never reached the stream, so the archive cannot hold it.
+    ok: rec.ok && conserved && archived >= produced - ruleQuarantined && options.failed === 0,
   };
 }
 
@@ -106,7 +116,7 @@ async function countAggregateItems(config: ResolvedConfig, client: DynamoDBClien
 async function countArchived(
   config: ResolvedConfig,
   dataDir: string,
-): Promise<{ archived: number; errors: number }> {
+): Promise<{ archived: number; errors: number; ruleQuarantined: number }> {
   const { DuckDbEngine } = await import('./engine/duckdb.ts');
   const { sqlString } = await import('./catalog.ts');
   const engine = await DuckDbEngine.open({ dataDir, config });
@@ -122,7 +132,13 @@ async function countArchived(
       );
       errors = Number(r.rows[0]?.n ?? 0);
     }
-    return { archived, errors };
+    // Each message the device rule quarantined has its own ULID as sequence number (shard `mqtt`); a
+    // message is quarantined once, but count distinct ones like `shardline quarantine` does.
+    const q = await engine.run(
+      `SELECT count(DISTINCT sequencenumber) AS n FROM ${config.quarantine.tableName} WHERE shardid = 'mqtt'`,
+    );
+    const ruleQuarantined = Number(q.rows[0]?.n ?? 0);
+    return { archived, errors, ruleQuarantined };
   } finally {
     await engine.close();
   }

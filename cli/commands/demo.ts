@@ -1,20 +1,29 @@
 /**
  * `shardline demo` (what `npm start` runs): the whole pipeline on this machine. Starts the local cloud,
- * produces a synthetic IoT fleet's telemetry with live progress, drains until everything produced is
- * processed and archived, prints a summary and reconciles every aggregate with the archive.
+ * produces a synthetic IoT fleet's telemetry (and a website's events) with live progress, drains until
+ * everything produced is processed and archived, prints a summary and reconciles every aggregate with the
+ * archive. `--via mqtt` sends the fleet as devices do, each publishing to its topic on the local MQTT broker
+ * (the device rule puts it on the stream); the website stays on Kinesis PutRecords.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dynamodbClient, kinesisClient } from '../../common/aws.ts';
 import { UsageError } from '../../common/errors.ts';
+import { deviceMapping } from '../../common/iot.ts';
+import type { FleetReport } from '../../producers/iot/index.ts';
 import { prepareDataDir } from '../data-dir.ts';
 import { cliEnvironment, externalEndpoints } from '../env.ts';
 import { findRunningCloud } from '../local.ts';
 import { loadConfig, parseIntOption, withCommonOptions } from '../shared.ts';
 
+/** How the demo's IoT fleet reached the stream. */
+export type DemoPath = 'kinesis' | 'mqtt';
+
 export interface DemoSummary {
   ok: boolean;
+  /** The IoT fleet's path: Kinesis PutRecords, or the local MQTT broker and its device rule. */
+  via: DemoPath;
   produced: number;
   aggregated: number;
   quarantined: number;
@@ -31,6 +40,20 @@ export interface DemoSummary {
   archive: { dir: string; format: string; files: number };
   reconcile: { ok: boolean; rollupsChecked: number; windowsChecked: number; drifts: unknown[] };
   conservation: { ok: boolean; equation: string };
+  /**
+   * With `--via mqtt`: what the fleet published (acknowledged by the broker), what the web scenario put on
+   * Kinesis, and the local device rule's counters (`cloud.stats().mqtt.rule`).
+   */
+  mqtt?: {
+    url: string;
+    devices: number;
+    published: number;
+    webPutRecords: number;
+    matched: number;
+    forwarded: number;
+    /** Messages the rule rejected or could not deliver, quarantined with shard `mqtt`. */
+    quarantinedByRule: number;
+  };
   /** With `--chaos`: what was injected and what the event source mapping observed. */
   faults?: import('../../infra/local/chaos/index.ts').FaultSummary;
 }
@@ -53,6 +76,11 @@ export function register(program: Command): void {
     .option('--rate <n>', 'events per second', parseIntOption('--rate', 1, 100_000), 500)
     .option('--devices <n>', 'IoT devices in the fleet', parseIntOption('--devices', 1, 100_000), 200)
     .option('--seed <n>', 'seed of the synthetic fleet', parseIntOption('--seed'), 1)
+    .option(
+      '--via <path>',
+      "the IoT fleet's path: kinesis (PutRecords) or mqtt (each device publishes to the local broker)",
+      'kinesis',
+    )
     .option('--summary-json <file>', 'also write the summary as JSON to this file')
     .option(
       '--inject-invalid <p>',
@@ -85,6 +113,7 @@ export function register(program: Command): void {
         rate: number;
         devices: number;
         seed: number;
+        via: string;
         summaryJson?: string;
         keepData?: boolean;
         emulatorThreads?: boolean;
@@ -94,6 +123,10 @@ export function register(program: Command): void {
         json?: boolean;
         chaos?: boolean;
       }) => {
+        if (opts.via !== 'kinesis' && opts.via !== 'mqtt') {
+          throw new UsageError(`--via must be one of kinesis, mqtt; got ${JSON.stringify(opts.via)}`);
+        }
+        const via: DemoPath = opts.via;
         const loaded = await loadConfig(opts.config);
         const { ChaosRun } = await import('../../infra/local/chaos/index.ts');
         const chaos = opts.chaos ? new ChaosRun(loaded, { seed: opts.seed }) : undefined;
@@ -168,51 +201,129 @@ export function register(program: Command): void {
               : `Producing ${fmt(opts.rate)} events/s from ${fmt(opts.devices)} devices; Ctrl-C to stop and reconcile...`,
           );
           let lastLine = 0;
-          const result = await produce({
-            client: clients.kinesis,
-            streamName: config.stream.name,
-            rate: opts.rate,
-            devices: opts.devices,
+          const showProgress = (p: {
+            sent: number;
+            total: number | null;
+            failed: number;
+            elapsedMs: number;
+          }) => {
+            const now = Date.now();
+            if (!tty && now - lastLine < 5_000 && p.total !== p.sent + p.failed) return;
+            lastLine = now;
+            const stats = cloud.stats();
+            // Kinesis records: with KPL aggregation (the default) one holds many events. Firehose
+            // deaggregates, so the archive counts events.
+            const processed = (stats.esm ?? []).reduce((a, s) => a + s.recordsDelivered, 0);
+            const archived = stats.firehose?.recordsDelivered ?? 0;
+            // Firehose holds records until its buffer fills or its interval passes (60 s by default).
+            const buffered = Math.max(0, (stats.firehose?.recordsRead ?? 0) - archived);
+            const behind = Math.max(0, ...(stats.esm ?? []).map((s) => s.millisBehindLatest ?? 0));
+            const line =
+              `produced ${fmt(p.sent)}${p.total ? `/${fmt(p.total)}` : ''} (${fmt(Math.round((p.sent * 1000) / Math.max(1, p.elapsedMs)))}/s)` +
+              ` | processed ${fmt(processed)} Kinesis records | archived ${fmt(archived)} events (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
+              (p.failed ? ` | FAILED ${fmt(p.failed)}` : '');
+            process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+          };
+          const fleet = iotScenario({
             seed: opts.seed,
-            scenario: mixedScenario(
-              [
-                {
-                  scenario: iotScenario({
-                    seed: opts.seed,
-                    devices: opts.devices,
-                    lateRate: 0.01,
-                    offlineRate: 0.02,
-                  }),
-                  weight: 4,
-                },
-                { scenario: webScenario({ seed: opts.seed + 1, sessions: 60 }), weight: 1 },
-              ],
-              opts.seed,
-            ),
-            invalidRate: opts.injectInvalid,
-            collect: false,
-            signal: abort.signal,
-            ...(opts.duration ? { durationSeconds: opts.duration } : {}),
-            progressIntervalMs: 500,
-            onProgress: (p) => {
-              const now = Date.now();
-              if (!tty && now - lastLine < 5_000 && p.total !== p.emitted) return;
-              lastLine = now;
-              const stats = cloud.stats();
-              // Kinesis records: with KPL aggregation (the default) one holds many events. Firehose
-              // deaggregates, so the archive counts events.
-              const processed = (stats.esm ?? []).reduce((a, s) => a + s.recordsDelivered, 0);
-              const archived = stats.firehose?.recordsDelivered ?? 0;
-              // Firehose holds records until its buffer fills or its interval passes (60 s by default).
-              const buffered = Math.max(0, (stats.firehose?.recordsRead ?? 0) - archived);
-              const behind = Math.max(0, ...(stats.esm ?? []).map((s) => s.millisBehindLatest ?? 0));
-              const line =
-                `produced ${fmt(p.sent)}${p.total ? `/${fmt(p.total)}` : ''} (${fmt(Math.round((p.sent * 1000) / Math.max(1, p.elapsedMs)))}/s)` +
-                ` | processed ${fmt(processed)} Kinesis records | archived ${fmt(archived)} events (+${fmt(buffered)} buffering) | behind ${(behind / 1000).toFixed(1)}s` +
-                (p.failed ? ` | FAILED ${fmt(p.failed)}` : '');
-              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-            },
+            devices: opts.devices,
+            lateRate: 0.01,
+            offlineRate: 0.02,
           });
+          const web = webScenario({ seed: opts.seed + 1, sessions: 60 });
+          const durationOpt = opts.duration ? { durationSeconds: opts.duration } : {};
+          let result: { produced: number; failed: number; rateAchieved: number };
+          let fleetReport: FleetReport | undefined;
+          let webSent = 0;
+          if (via === 'kinesis') {
+            const { report } = await produce({
+              client: clients.kinesis,
+              streamName: config.stream.name,
+              rate: opts.rate,
+              devices: opts.devices,
+              seed: opts.seed,
+              scenario: mixedScenario(
+                [
+                  { scenario: fleet, weight: 4 },
+                  { scenario: web, weight: 1 },
+                ],
+                opts.seed,
+              ),
+              invalidRate: opts.injectInvalid,
+              collect: false,
+              signal: abort.signal,
+              ...durationOpt,
+              progressIntervalMs: 500,
+              onProgress: (p) => showProgress({ ...p, total: p.total }),
+            });
+            result = { produced: report.sent, failed: report.failed, rateAchieved: report.rateAchieved };
+          } else {
+            // The same 4:1 mix as over Kinesis, as two paced producers: the fleet over MQTT, the website
+            // (browsers, not devices) on PutRecords.
+            const mqttUrl = cloud.mqtt?.url;
+            if (!mqttUrl) throw new UsageError('--via mqtt: the local cloud runs no MQTT broker');
+            const { produceOverMqtt } = await import('../../producers/iot/index.ts');
+            const webRate = opts.rate / 5;
+            const fleetRate = opts.rate - webRate;
+            const last = {
+              fleet: { sent: 0, failed: 0, total: null as number | null },
+              web: { sent: 0, failed: 0, total: null as number | null },
+            };
+            const sum = (elapsedMs: number) =>
+              showProgress({
+                sent: last.fleet.sent + last.web.sent,
+                failed: last.fleet.failed + last.web.failed,
+                total:
+                  last.fleet.total === null || last.web.total === null
+                    ? null
+                    : last.fleet.total + last.web.total,
+                elapsedMs,
+              });
+            const [f, w] = await Promise.all([
+              produceOverMqtt({
+                url: mqttUrl,
+                mapping: deviceMapping(config.iot),
+                scenario: fleet,
+                rate: fleetRate,
+                devices: opts.devices,
+                seed: opts.seed,
+                invalidRate: opts.injectInvalid,
+                collect: false,
+                signal: abort.signal,
+                ...durationOpt,
+                progressIntervalMs: 500,
+                onProgress: (p) => {
+                  last.fleet = { sent: p.sent, failed: p.dropped, total: p.total };
+                  sum(p.elapsedMs);
+                },
+              }),
+              produce({
+                client: clients.kinesis,
+                streamName: config.stream.name,
+                rate: webRate,
+                seed: opts.seed + 1,
+                scenario: web,
+                invalidRate: opts.injectInvalid,
+                collect: false,
+                signal: abort.signal,
+                ...durationOpt,
+                progressIntervalMs: 500,
+                onProgress: (p) => {
+                  last.web = { sent: p.sent, failed: p.failed, total: p.total };
+                  sum(p.elapsedMs);
+                },
+              }),
+            ]);
+            fleetReport = f.report;
+            webSent = w.report.sent;
+            const produced = f.report.sent + w.report.sent;
+            const ms = Math.max(f.report.durationMs, w.report.durationMs);
+            result = {
+              produced,
+              failed: f.report.failed + w.report.failed,
+              rateAchieved: Math.round((produced * 1000 * 10) / ms) / 10,
+            };
+          }
           if (tty) process.stderr.write('\n');
           await chaos?.finishResharding();
           say('Draining: waiting until every record is processed and archived...');
@@ -222,19 +333,20 @@ export function register(program: Command): void {
 
           const lateness = config.processing.allowedLatenessSeconds * 1000;
           say('Reconciling every rollup with the archive (DuckDB over the Parquet files)...');
-          const produced = result.report.sent;
+          const produced = result.produced;
           const verdict = await verifyPipeline({
             config,
             dataDir,
             clients,
             produced,
-            failed: result.report.failed,
+            failed: result.failed,
             from: startedAt - lateness,
             to: Date.now() + config.processing.maxFutureSkewSeconds * 1000,
           });
           const { status, reconcile: rec } = verdict;
           const summary: DemoSummary = {
             ok: false,
+            via,
             produced,
             aggregated: status.totals.aggregated,
             quarantined: status.totals.quarantined,
@@ -245,7 +357,7 @@ export function register(program: Command): void {
             shards: status.shards.length,
             dataDir,
             durationSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
-            rateAchieved: result.report.rateAchieved,
+            rateAchieved: result.rateAchieved,
             archive: {
               dir: join(cloud.archiveDir, 'raw'),
               format: config.archive.format,
@@ -259,6 +371,18 @@ export function register(program: Command): void {
             },
             conservation: verdict.conservation,
           };
+          const rule = cloud.stats().mqtt?.rule;
+          if (fleetReport && cloud.mqtt) {
+            summary.mqtt = {
+              url: cloud.mqtt.url,
+              devices: fleetReport.devices,
+              published: fleetReport.sent,
+              webPutRecords: webSent,
+              matched: rule?.matched ?? 0,
+              forwarded: rule?.forwarded ?? 0,
+              quarantinedByRule: verdict.ruleQuarantined,
+            };
+          }
           if (chaos) summary.faults = chaos.summary(cloud.stats().esm ?? []);
           summary.ok =
             verdict.ok && (summary.faults === undefined || summary.faults.observed.onFailure === 0);
@@ -285,6 +409,9 @@ function printSummary(s: DemoSummary): void {
     '',
     `Shardline demo: ${s.ok ? 'everything reconciles' : 'SOMETHING DOES NOT ADD UP'}`,
     `  produced       ${fmt(s.produced)} events in ${s.durationSeconds} s (${fmt(Math.round(s.rateAchieved))}/s) over ${s.shards} shards`,
+    s.mqtt
+      ? `  path           via mqtt: ${fmt(s.mqtt.published)} published by ${fmt(s.mqtt.devices)} devices to ${s.mqtt.url} (${fmt(s.mqtt.forwarded)} put on the stream by the device rule, ${fmt(s.mqtt.quarantinedByRule)} quarantined by it); ${fmt(s.mqtt.webPutRecords)} web events via Kinesis PutRecords`
+      : `  path           via kinesis: PutRecords`,
     `  aggregated     ${fmt(s.aggregated)}   quarantined ${fmt(s.quarantined)} (late ${fmt(s.late)})   conservation: ${mark(s.conservation.ok)}`,
     `  archived       ${fmt(s.archived)} records (${fmt(s.archiveErrors)} as conversion errors) in ${fmt(s.archive.files)} ${s.archive.format} objects under ${s.archive.dir}`,
     `  aggregates     ${fmt(s.aggregateItems)} DynamoDB items`,

@@ -7,6 +7,7 @@ import { ConfigError, describeValue } from '../../common/errors.ts';
 import type { DeviceMapping } from '../../common/iot.ts';
 import { createEmitter } from '../scenarios/emitter.ts';
 import { iotScenario } from '../scenarios/iot.ts';
+import type { Scenario } from '../scenarios/types.ts';
 import { type Clock, systemClock } from '../sdk/options.ts';
 import { DeviceClient, type DeviceClientOptions } from './client.ts';
 
@@ -21,6 +22,11 @@ export interface FleetOptions {
   readonly durationSeconds?: number;
   /** Records to send instead of a duration, 1–100,000,000. Without either, runs until `signal` aborts. */
   readonly count?: number;
+  /**
+   * The devices' scenario; each event is published by the device named by its `source`.
+   * @default the `iot` scenario with `devices` devices and `seed`
+   */
+  readonly scenario?: Scenario;
   /** Devices (MQTT connections), 1–10,000. @default 100 */
   readonly devices?: number;
   /** Seed of the scenario and the injections. @default 1 */
@@ -99,7 +105,8 @@ export async function produceOverMqtt(options: FleetOptions): Promise<FleetResul
   const clock = options.clock ?? systemClock;
   const collect = options.collect ?? true;
   const emitter = createEmitter(
-    iotScenario({ seed, ...(options.devices === undefined ? {} : { devices: options.devices }) }),
+    options.scenario ??
+      iotScenario({ seed, ...(options.devices === undefined ? {} : { devices: options.devices }) }),
     {
       seed,
       ...(options.invalidRate === undefined ? {} : { invalidRate: options.invalidRate }),
