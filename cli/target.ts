@@ -9,7 +9,7 @@
  *   SSO, env vars, `AWS_ENDPOINT_URL_<SERVICE>`), so `eval "$(shardline env)"` runs it against the local
  *   cloud's own AWS APIs.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,6 +19,7 @@ import { type Command, Option } from 'commander';
 import { clientConfig, dynamodbClient, kinesisClient } from '../common/aws.ts';
 import type { ResolvedConfig } from '../common/config.ts';
 import { ServiceError, UsageError } from '../common/errors.ts';
+import { countFiles } from '../common/files.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputKey } from '../infra/aws/outputs.ts';
 import { type ArchiveEngine, athenaArchive, openDuckDbArchive } from '../queries/archive.ts';
 import { athenaClient } from '../queries/athena/client.ts';
@@ -161,15 +162,6 @@ export interface Target {
   withStream<T>(fn: (clients: StreamClients) => Promise<T>): Promise<T>;
   /** The on-failure destination's depth. */
   onFailureDepth(): Promise<OnFailureDepth>;
-}
-
-function countFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    n += e.isDirectory() ? countFiles(join(dir, e.name)) : e.isFile() ? 1 : 0;
-  }
-  return n;
 }
 
 function localTarget(config: ResolvedConfig, dataDir: string): Target {

@@ -3,10 +3,11 @@
  * measured between polls, quarantine totals by reason and the depth of the on-failure destination
  * (locally the files under `<dataDir>/onfailure/`, on AWS the SQS queue's ApproximateNumberOfMessages).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ResolvedConfig } from '../common/config.ts';
+import { countFiles } from '../common/files.ts';
 import { type PipelineStatus, readStatus, type ShardStatus } from '../queries/status.ts';
 import type { DashboardClients, DashboardTarget } from './options.ts';
 
@@ -60,15 +61,6 @@ export class ThroughputMeter {
     }
     return out;
   }
-}
-
-function countFiles(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else if (e.isFile() && !e.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 /** Files under `<dataDir>/onfailure/`, recursively (0 when the folder does not exist yet). */

@@ -19,17 +19,6 @@ import { METRICS_NAMESPACE, PROCESSOR_METRICS, SERVICE_NAME } from '../common/me
 import configInput from '../shardline.config.ts';
 import { type BatchResponse, createProcessor, type Processor } from './processor.ts';
 
-export {
-  type BatchReport,
-  type BatchResponse,
-  type BatchResult,
-  createProcessor,
-  type Processor,
-  type ProcessorClients,
-  type ProcessorOptions,
-  type QuarantinePort,
-} from './processor.ts';
-
 /**
  * Lambda's handler shape for a Kinesis event source with ReportBatchItemFailures (and, with a tumbling
  * window, the state carried to the window's next invocation).

@@ -4,11 +4,12 @@
  * every record (raw objects plus Firehose's conversion errors), and the aggregate items written. What
  * `shardline demo` reports and decides its exit code on.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ResolvedConfig } from '../common/config.ts';
+import { countFiles } from '../common/files.ts';
 import { SHARDS_PK } from '../common/table.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
 import { type PipelineStatus, readStatus } from './status.ts';
@@ -82,16 +83,6 @@ export async function verifyPipeline(options: VerifyPipelineOptions): Promise<Pi
     // What the device rule quarantined never reached the stream, so the archive cannot hold it.
     ok: rec.ok && conserved && archived >= produced - ruleQuarantined && options.failed === 0,
   };
-}
-
-function countFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else if (!e.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 async function countAggregateItems(config: ResolvedConfig, client: DynamoDBClient): Promise<number> {

@@ -279,6 +279,14 @@ export function register(program: Command): void {
                     : last.fleet.total + last.web.total,
                 elapsedMs,
               });
+            // What the two producers share: the run's length, invalid share, abort and progress pace.
+            const shared = {
+              invalidRate: opts.injectInvalid,
+              collect: false,
+              signal: abort.signal,
+              ...durationOpt,
+              progressIntervalMs: 500,
+            } as const;
             const [f, w] = await Promise.all([
               produceOverMqtt({
                 url: mqttUrl,
@@ -287,11 +295,7 @@ export function register(program: Command): void {
                 rate: fleetRate,
                 devices: opts.devices,
                 seed: opts.seed,
-                invalidRate: opts.injectInvalid,
-                collect: false,
-                signal: abort.signal,
-                ...durationOpt,
-                progressIntervalMs: 500,
+                ...shared,
                 onProgress: (p) => {
                   last.fleet = { sent: p.sent, failed: p.dropped, total: p.total };
                   sum(p.elapsedMs);
@@ -303,11 +307,7 @@ export function register(program: Command): void {
                 rate: webRate,
                 seed: opts.seed + 1,
                 scenario: web,
-                invalidRate: opts.injectInvalid,
-                collect: false,
-                signal: abort.signal,
-                ...durationOpt,
-                progressIntervalMs: 500,
+                ...shared,
                 onProgress: (p) => {
                   last.web = { sent: p.sent, failed: p.failed, total: p.total };
                   sum(p.elapsedMs);

@@ -7,9 +7,8 @@
  * is `AWS.SimpleQueueService.NonExistentQueue` (`QueueDoesNotExist`), as SQS answers.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { countFiles } from '../../common/files.ts';
 import { LOCAL_ACCOUNT } from './private/arn.ts';
 import { serveOnLoopback } from './private/http.ts';
 
@@ -20,17 +19,6 @@ export interface LocalQueue {
   readonly region: string;
   /** Folder whose files are the queue's messages. */
   readonly dir: string;
-}
-
-/** Files under `dir`, recursively. */
-function countFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else if (e.isFile()) n++;
-  }
-  return n;
 }
 
 export function queueUrl(endpoint: string, queue: LocalQueue): string {
