@@ -191,6 +191,8 @@ async function processBatch(
     return { response: { batchItemFailures: [], state: c.carry }, report };
   }
   let carry = tumbling?.carry;
+  // Whether the batch's carried deltas were folded into `carry` (then it is the state to return).
+  let folded = false;
 
   const outcomes = decodeRecords(records, deps.config.processing);
   report.userRecords = outcomes.length;
@@ -248,20 +250,22 @@ async function processBatch(
       });
     }
     // 3. With a tumbling window: fold the carried deltas into the state, and write it out if the window
-    // closes. On any failure the whole batch is retried with the state it came with (never a state holding
-    // records the checkpoint would skip).
+    // closes. Once folded, the state is returned even if a later step fails: its `wm` makes the retried
+    // records add nothing to it, and the items it wrote are no longer in it. Failed carried writes stay in
+    // the state for the next flush; on the window's last invocation they fail the batch, so it is retried.
     if (carry !== undefined && tumbling !== undefined) {
       const first = list[0]!.origin;
       if (failedFrom === undefined) {
         const last = list[list.length - 1]!.origin.position;
         const c = await advanceCarry(deps.aggregates, carry, carried, inputs, last, shardId, tumbling.final);
         fillCarryReport(report, c);
+        carry = c.carry;
+        folded = true;
         if (c.failed > 0) {
           log('warn', 'carried item writes failed', { shardId, failed: c.failed, error: String(c.error) });
-          fail(first.position, first.sequenceNumber);
-        } else carry = c.carry;
-      }
-      if (failedFrom !== undefined) fail(first.position, first.sequenceNumber);
+          if (tumbling.final) fail(first.position, first.sequenceNumber);
+        }
+      } else fail(first.position, first.sequenceNumber);
     }
     // 4. Count what is fully processed (everything before the first failure) in the shard checkpoint.
     const entries: CounterEntry[] = [];
@@ -294,7 +298,7 @@ async function processBatch(
   log('debug', 'batch processed', { ...report });
   const batchItemFailures = failure ? [{ itemIdentifier: failure.seq }] : [];
   if (tumbling === undefined) return { response: { batchItemFailures }, report };
-  const state = failure ? tumbling.carry : (carry ?? tumbling.carry);
+  const state = folded && carry !== undefined ? carry : tumbling.carry;
   return { response: { batchItemFailures, state }, report };
 }
 

@@ -94,8 +94,10 @@ export interface CarryOutcome {
 
 /**
  * Folds the batch's carried deltas into the carry and writes the carry out when the window ends or it grew
- * too large. On a failed write the carry is returned as it was given, so the retried batch starts from the
- * same state and the watermark fences skip what was already written.
+ * too large. After a write, the returned carry holds only the items whose write failed (an item that was
+ * written is never extended again: its stored watermark is its range's end, so a later fold into it would
+ * put that watermark inside the range); its `wm` stays at the batch's end, so records delivered again add
+ * nothing.
  */
 export async function advanceCarry(
   store: FencedStore<AggState>,
@@ -119,14 +121,17 @@ export async function advanceCarry(
   requests.reads += r.requests.reads;
   requests.writes += r.requests.writes;
   if (r.failed.length > 0) {
+    const failed = new Set(r.failed.map((p) => p.pk));
+    const items = Object.fromEntries(Object.entries(carry.items).filter(([pk]) => failed.has(pk)));
+    const kept: Carry = { v: 1, wm: carry.wm, items };
     return {
-      carry: given,
+      carry: kept,
       flushed: r.applied,
       skipped: r.skipped,
       failed: r.failed.length,
       error: r.errors[0],
       requests,
-      stateBytes: carryBytes(given),
+      stateBytes: carryBytes(kept),
     };
   }
   carry = emptyCarry(carry.wm);
