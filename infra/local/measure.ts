@@ -210,7 +210,10 @@ export async function measureUsage(options: MeasureOptions): Promise<MeasuredUsa
     dataDir,
     buildHandler,
     emulatorThreads: true,
+    // Only what the metered run uses: no ingest endpoint, MQTT broker or local AWS APIs to start.
     ingest: false,
+    mqtt: false,
+    awsApis: false,
   });
   const kinesis = kinesisClient(cloud.clientOptions('kinesis'));
   const kinesisUsage = meterKinesis(kinesis);
