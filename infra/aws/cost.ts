@@ -136,6 +136,15 @@ export interface CostEstimate {
   readonly totals: { readonly shardline: number; readonly naive: number; readonly flink: number };
 }
 
+/**
+ * CloudWatch alarms the stack creates for `config`: the monitoring construct's ten, the Parquet conversion
+ * alarm when the archive is Parquet, and the device rule's two. A stack test keeps this in step with the
+ * synthesized template.
+ */
+export function stackAlarmCount(config: ResolvedConfig): number {
+  return 10 + (config.archive.format === 'parquet' ? 1 : 0) + 2;
+}
+
 const DEFAULTS: Required<CostAssumptions> = {
   ratePerSecond: 1000,
   recordBytes: 300,
@@ -287,7 +296,7 @@ export function estimateMonthlyCost(
   const s3 = storedGB * PRICES.s3.standardGBMonth + (puts / 1000) * PRICES.s3.putPer1000;
 
   // --- CloudWatch ---
-  const alarms = 7;
+  const alarms = stackAlarmCount(config);
   const cw = PRICES.cloudwatch;
   const cloudwatchFor = (lambdaLogs: boolean) =>
     alarms * cw.alarmMonth +
@@ -495,9 +504,10 @@ function estimateFromMeasured(
         );
   const s3 = storedGB * PRICES.s3.standardGBMonth + (objects / 1000) * PRICES.s3.putPer1000;
 
+  const alarms = stackAlarmCount(config);
   const cw = PRICES.cloudwatch;
   const cloudwatchFor = (lambdaLogs: boolean) =>
-    7 * cw.alarmMonth +
+    alarms * cw.alarmMonth +
     cw.dashboardMonth +
     (lambdaLogs
       ? (invocations * a.logBytesPerInvocation * cw.logsIngestPerGB) / GB + 4 * cw.customMetricMonth
@@ -558,7 +568,7 @@ function estimateFromMeasured(
       shardline: cloudwatchFor(true),
       naive: cloudwatchFor(true),
       flink: cloudwatchFor(false),
-      note: '7 alarms, 1 dashboard, processor logs and metrics',
+      note: `${alarms} alarms, 1 dashboard, processor logs and metrics`,
     },
   ].map((l) => ({ ...l, shardline: cents(l.shardline), naive: cents(l.naive), flink: cents(l.flink) }));
   const total = (key: 'shardline' | 'naive' | 'flink') => cents(lines.reduce((n, l) => n + l[key], 0));

@@ -1,5 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../../common/config.ts';
+import { stackAlarmCount } from '../../../../infra/aws/cost.ts';
 import { stackFixture } from '../../../helpers/stack.ts';
 
 interface AlarmProps {
@@ -45,13 +47,22 @@ describe('Monitoring', () => {
       },
     });
     const all = alarms(template);
-    expect(Object.keys(all).length).toBeGreaterThanOrEqual(11);
+    // The cost estimate prices the alarms the stack really has.
+    expect(Object.keys(all)).toHaveLength(stackAlarmCount(resolveConfig({})));
     for (const [id, a] of Object.entries(all)) {
       expect(a.AlarmActions, id).toEqual([topicRef]);
       expect(a.OKActions, id).toEqual([topicRef]);
     }
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
+
+  it('has no Parquet conversion alarm for a JSON archive, and the cost estimate counts one alarm less', () => {
+    const input = { archive: { format: 'json' as const } };
+    const json = alarms(fixture.synth(input).template);
+    expect(Object.values(json).map(metricNames)).not.toContainEqual(['FailedConversion.Records']);
+    expect(Object.keys(json)).toHaveLength(stackAlarmCount(resolveConfig(input)));
+    expect(stackAlarmCount(resolveConfig(input))).toBe(stackAlarmCount(resolveConfig({})) - 1);
+  }, 60_000);
 
   it('alarms on Parquet conversion failures, quarantine delivery freshness, API 5XX and table throttles', () => {
     const watched = Object.values(alarms(template)).map(metricNames);
